@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file checked_call.hpp
+/// Internal: evaluate a user callable on a batch and check that the result has the batch's shape
+/// before it is stored (assigning a wrongly shaped result to a dynamic matrix would silently resize it).
+
+#include <sdeflow/core/error.hpp>
+#include <sdeflow/core/types.hpp>
+
+#include <utility>
+
+namespace sdeflow::detail {
+
+/// out = f(x, t), throwing dimension_mismatch naming `what` unless f(x, t) is x.rows() x x.cols().
+template <class F, State X>
+void assign_checked(X& out, const F& f, const X& x, scalar_of<X> t, const char* what) {
+  auto&& r = f(x, t);
+  if (r.rows() != x.rows() || r.cols() != x.cols()) {
+    throw dimension_mismatch(message(what, " returned a ", r.rows(), " x ", r.cols(), " result for a ", x.rows(),
+                                     " x ", x.cols(), " state at t = ", t));
+  }
+  out = std::forward<decltype(r)>(r);
+}
+
+}  // namespace sdeflow::detail

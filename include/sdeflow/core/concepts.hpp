@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file concepts.hpp
+/// What users plug in, as C++20 concepts built from small named pieces, so a compiler error names
+/// the piece that failed. Each concept is constrained on the exact call the library makes.
+///
+/// User callables (t is the state's scalar type, x a batch of type X):
+/// - VectorField<F, X>:      f(x, t) -> something convertible to X (an Eigen expression is fine).
+/// - ScoreFunction<F, X>:    a VectorField used as grad_x log p_t(x); d x n in, d x n out.
+/// - TimeFunction<F, S>:     f(t) -> S, e.g. a scalar diffusion coefficient g(t).
+///
+/// Systems (what integrators step; all write into caller-owned storage so the loop never allocates):
+/// - OdeSystem<S, X>:        s.drift(x, t, out)                    dx/dt = F(x, t)
+/// - ScalarNoiseSde<S, X>:   OdeSystem + s.diffusion(t) -> scalar   dx = f dt + g(t) dW
+/// - DiagonalNoiseSde<S, X>: OdeSystem + s.diffusion(x, t, out)     dx = f dt + g(x,t) .* dW
+/// - SdeSystem<S, X>:        either of the two above.
+///
+/// Processes:
+/// - AffineProcess<P>:       forward SDE with p(x_t | x_0) = N(s(t) x_0, sigma(t)^2 I).
+///
+/// Noise and steppers:
+/// - BrownianIncrements<N, X>: n.increment(k, t, h, dW) fills dW ~ N(0, |h| I) for step k.
+/// - OdeStepper / SdeStepper:  st.step(sys, x, t, h, [dW,] workspace).
+
+#include <sdeflow/core/types.hpp>
+
+#include <concepts>
+#include <cstddef>
+
+namespace sdeflow {
+
+// ---- user callables --------------------------------------------------------------------------
+
+/// f(x, t) returns something an X can be built from.
+template <class F, class X>
+concept VectorField = State<X> && requires(const F& f, const X& x, scalar_of<X> t) {
+  { f(x, t) } -> std::convertible_to<X>;
+};
+
+/// A score grad_x log p_t(x): takes a d x n batch and a time, returns d x n.
+template <class F, class X>
+concept ScoreFunction = VectorField<F, X>;
+
+/// f(t) returns a scalar.
+template <class F, class S>
+concept TimeFunction = std::floating_point<S> && requires(const F& f, S t) {
+  { f(t) } -> std::convertible_to<S>;
+};
+
+// ---- systems ---------------------------------------------------------------------------------
+
+/// Has `drift(x, t, out)`, writing F(x, t) into out (same shape as x).
+template <class Sys, class X>
+concept HasDrift = State<X> && requires(const Sys& s, const X& x, scalar_of<X> t, X& out) {
+  s.drift(x, t, out);
+};
+
+/// dx/dt = F(x, t).
+template <class Sys, class X>
+concept OdeSystem = HasDrift<Sys, X>;
+
+/// Has a state-independent scalar diffusion `diffusion(t)`.
+template <class Sys, class X>
+concept HasScalarDiffusion = State<X> && requires(const Sys& s, scalar_of<X> t) {
+  { s.diffusion(t) } -> std::convertible_to<scalar_of<X>>;
+};
+
+/// Has an element-wise (diagonal-noise) diffusion `diffusion(x, t, out)`.
+template <class Sys, class X>
+concept HasDiagonalDiffusion = State<X> && requires(const Sys& s, const X& x, scalar_of<X> t, X& out) {
+  s.diffusion(x, t, out);
+};
+
+/// dx = f(x,t) dt + g(t) dW with one scalar g for every component.
+template <class Sys, class X>
+concept ScalarNoiseSde = HasDrift<Sys, X> && HasScalarDiffusion<Sys, X>;
+
+/// dx = f(x,t) dt + g(x,t) .* dW, one independent Wiener process per component.
+template <class Sys, class X>
+concept DiagonalNoiseSde = HasDrift<Sys, X> && HasDiagonalDiffusion<Sys, X> && !HasScalarDiffusion<Sys, X>;
+
+/// An Ito SDE the integrators can step.
+template <class Sys, class X>
+concept SdeSystem = ScalarNoiseSde<Sys, X> || DiagonalNoiseSde<Sys, X>;
+
+// ---- processes -------------------------------------------------------------------------------
+
+/// Forward diffusion with Gaussian transition kernel N(s(t) x_0, sigma(t)^2 I):
+/// drift f(x,t) = drift_rate(t) x with drift_rate = s'/s, and scalar diffusion g(t).
+template <class P>
+concept AffineProcess = requires(const P& p, typename P::scalar_type t) {
+  requires std::floating_point<typename P::scalar_type>;
+  { p.mean_scale(t) } -> std::convertible_to<typename P::scalar_type>;
+  { p.marginal_std(t) } -> std::convertible_to<typename P::scalar_type>;
+  { p.drift_rate(t) } -> std::convertible_to<typename P::scalar_type>;
+  { p.diffusion(t) } -> std::convertible_to<typename P::scalar_type>;
+  { p.horizon() } -> std::convertible_to<typename P::scalar_type>;
+  { p.prior_std() } -> std::convertible_to<typename P::scalar_type>;
+};
+
+// ---- noise and steppers ----------------------------------------------------------------------
+
+/// Fills the Brownian increment of step k (from t to t + h) into dW, whose shape is preset.
+template <class N, class X>
+concept BrownianIncrements = State<X> && requires(N& n, std::size_t k, scalar_of<X> t, scalar_of<X> h, X& dW) {
+  n.increment(k, t, h, dW);
+};
+
+/// A deterministic one-step method for OdeSystem.
+template <class St, class Sys, class X>
+concept OdeStepper = OdeSystem<Sys, X> && requires(const St& st, const Sys& sys, X& x, scalar_of<X> t,
+                                                   typename St::template workspace<X>& ws) {
+  { St::stochastic } -> std::convertible_to<bool>;
+  requires !St::stochastic;
+  st.step(sys, x, t, t, ws);
+};
+
+/// A one-step method for SdeSystem driven by a Brownian increment dW.
+template <class St, class Sys, class X>
+concept SdeStepper = SdeSystem<Sys, X> && requires(const St& st, const Sys& sys, X& x, scalar_of<X> t, const X& dW,
+                                                   typename St::template workspace<X>& ws) {
+  { St::stochastic } -> std::convertible_to<bool>;
+  requires St::stochastic;
+  st.step(sys, x, t, t, dW, ws);
+};
+
+}  // namespace sdeflow

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file error.hpp
+/// The exceptions sdeflow throws. Every one derives from `sdeflow::error`, so a caller can catch
+/// them all in one place, and from the matching standard exception (std::invalid_argument for
+/// bad input, std::runtime_error for failures during a run), so generic handlers also work.
+///
+/// - invalid_argument:   a parameter or argument is out of its domain (message names it and its value).
+/// - dimension_mismatch: shapes of state, score, model or data disagree.
+/// - non_finite_error:   a state became NaN or infinite during integration (carries step and time).
+
+#include <cstddef>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace sdeflow {
+
+/// Common base of every sdeflow exception.
+class error {
+ public:
+  error() = default;
+  error(const error&) = default;
+  error& operator=(const error&) = default;
+  virtual ~error() = default;
+  [[nodiscard]] virtual const char* what() const noexcept = 0;
+};
+
+/// An argument is outside its valid domain.
+class invalid_argument : public std::invalid_argument, public error {
+ public:
+  explicit invalid_argument(const std::string& msg) : std::invalid_argument(msg) {}
+  [[nodiscard]] const char* what() const noexcept override { return std::invalid_argument::what(); }
+};
+
+/// Shapes of two objects that must agree do not.
+class dimension_mismatch : public invalid_argument {
+ public:
+  explicit dimension_mismatch(const std::string& msg) : invalid_argument(msg) {}
+};
+
+/// A state stopped being finite during a run.
+class non_finite_error : public std::runtime_error, public error {
+ public:
+  non_finite_error(const std::string& msg, std::size_t step, double time)
+      : std::runtime_error(msg), step_(step), time_(time) {}
+  [[nodiscard]] const char* what() const noexcept override { return std::runtime_error::what(); }
+  /// Index of the grid point whose state was non-finite (0 = the initial state).
+  [[nodiscard]] std::size_t step() const noexcept { return step_; }
+  /// Time of that grid point.
+  [[nodiscard]] double time() const noexcept { return time_; }
+
+ private:
+  std::size_t step_;
+  double time_;
+};
+
+namespace detail {
+
+/// Concatenate values into a message, doubles printed with full precision.
+template <class... Parts>
+[[nodiscard]] std::string message(const Parts&... parts) {
+  std::ostringstream os;
+  os.precision(17);
+  (os << ... << parts);
+  return os.str();
+}
+
+/// Throw sdeflow::invalid_argument "<where>: <name> = <value> <requirement>" unless ok.
+template <class V>
+void require(bool ok, const char* where, const char* name, const V& value, const char* requirement) {
+  if (!ok) {
+    throw invalid_argument(message(where, ": ", name, " = ", value, " ", requirement));
+  }
+}
+
+}  // namespace detail
+}  // namespace sdeflow

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file types.hpp
+/// State and batch types. A batch is a d x n Eigen matrix with one sample per column; a single
+/// state is the n = 1 case. Any plain Eigen matrix with a floating-point scalar is a state type,
+/// so fixed-size states such as `Eigen::Matrix<double, 2, 1>` or `Eigen::Matrix<float, 2, Eigen::Dynamic>` work.
+
+#include <Eigen/Core>
+
+#include <concepts>
+#include <type_traits>
+
+namespace sdeflow {
+
+/// A d x n batch of samples (one per column), d fixed at compile time or Eigen::Dynamic.
+template <class Scalar = double, int Rows = Eigen::Dynamic>
+using batch = Eigen::Matrix<Scalar, Rows, Eigen::Dynamic>;
+
+/// Plain (storage-owning) Eigen matrix with a floating-point scalar: the types integrators step.
+template <class X>
+concept State = std::is_base_of_v<Eigen::PlainObjectBase<std::remove_cvref_t<X>>, std::remove_cvref_t<X>> &&
+                std::floating_point<typename std::remove_cvref_t<X>::Scalar>;
+
+/// Scalar type of a state type.
+template <State X>
+using scalar_of = typename std::remove_cvref_t<X>::Scalar;
+
+/// Any Eigen dense expression (a matrix, a block, a product ...) with a floating-point scalar.
+template <class E>
+concept DenseExpression = std::is_base_of_v<Eigen::DenseBase<std::remove_cvref_t<E>>, std::remove_cvref_t<E>> &&
+                          std::floating_point<typename std::remove_cvref_t<E>::Scalar>;
+
+}  // namespace sdeflow

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file sdeflow.hpp
+/// Umbrella header: everything sdeflow offers. Layers, top to bottom (no include points up):
+/// core -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample.
+
+#include <sdeflow/core/checked_call.hpp>
+#include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/error.hpp>
+#include <sdeflow/core/random.hpp>
+#include <sdeflow/core/time_grid.hpp>
+#include <sdeflow/core/types.hpp>
+
+#include <sdeflow/processes/affine.hpp>
+#include <sdeflow/processes/beta_schedules.hpp>
+#include <sdeflow/processes/brownian_motion.hpp>
+#include <sdeflow/processes/geometric_brownian_motion.hpp>
+#include <sdeflow/processes/ornstein_uhlenbeck.hpp>
+#include <sdeflow/processes/variance_exploding.hpp>
+#include <sdeflow/processes/variance_preserving.hpp>
+
+#include <sdeflow/scores/adapters.hpp>
+#include <sdeflow/scores/gaussian_mixture.hpp>
+
+#include <sdeflow/dynamics/probability_flow.hpp>
+#include <sdeflow/dynamics/reverse_sde.hpp>
+#include <sdeflow/dynamics/user_systems.hpp>
+
+#include <sdeflow/integrators/euler.hpp>
+#include <sdeflow/integrators/euler_maruyama.hpp>
+#include <sdeflow/integrators/heun.hpp>
+#include <sdeflow/integrators/integrate.hpp>
+#include <sdeflow/integrators/rk4.hpp>
+
+#include <sdeflow/diagnostics/distances.hpp>
+#include <sdeflow/diagnostics/moments.hpp>
+
+#include <sdeflow/sample.hpp>

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Test helpers: one tolerance helper and the statistical bound every sampling test uses.
+#include <sdeflow/sdeflow.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace sdeflow_test {
+
+/// Relative tolerance with an absolute floor, defaulting by scalar type.
+template <class S>
+struct tol {
+  static constexpr S rel = std::is_same_v<S, float> ? S(1e-5) : S(1e-12);
+  static constexpr S abs = std::is_same_v<S, float> ? S(1e-6) : S(1e-14);
+};
+
+template <class S>
+bool close(S a, S b, S rel = tol<S>::rel, S abs = tol<S>::abs) {
+  return std::fabs(a - b) <= std::max(abs, rel * std::max(std::fabs(a), std::fabs(b)));
+}
+
+/// Number of standard errors used by every statistical test: with a fixed seed, a correct
+/// implementation lands outside 5 SE with probability below 6e-7 per check.
+inline constexpr double k_sigma = 5.0;
+
+/// |estimate - expected| <= k_sigma * se, reported with the numbers when it fails.
+#define CHECK_WITHIN_SE(estimate, expected, se)                                                   \
+  do {                                                                                            \
+    const double est_ = static_cast<double>(estimate);                                            \
+    const double exp_ = static_cast<double>(expected);                                            \
+    const double se_ = static_cast<double>(se);                                                   \
+    INFO("estimate " << est_ << " expected " << exp_ << " se " << se_ << " z = " << (est_ - exp_) / se_); \
+    CHECK(std::fabs(est_ - exp_) <= ::sdeflow_test::k_sigma * se_);                               \
+  } while (0)
+
+}  // namespace sdeflow_test
