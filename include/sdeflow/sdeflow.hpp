@@ -33,6 +33,7 @@
 #include <sdeflow/integrators/rk4.hpp>
 
 #include <sdeflow/diagnostics/distances.hpp>
+#include <sdeflow/diagnostics/mixture_mmd.hpp>
 #include <sdeflow/diagnostics/moments.hpp>
 
 #include <sdeflow/sample.hpp>
