@@ -2,7 +2,7 @@
 #pragma once
 /// \file sdeflow.hpp
 /// Umbrella header: everything sdeflow offers. Layers, top to bottom (no include points up):
-/// core -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample.
+/// core -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample -> samplers.
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
@@ -14,13 +14,17 @@
 #include <sdeflow/processes/affine.hpp>
 #include <sdeflow/processes/beta_schedules.hpp>
 #include <sdeflow/processes/brownian_motion.hpp>
+#include <sdeflow/processes/discrete_schedule.hpp>
+#include <sdeflow/processes/edm.hpp>
 #include <sdeflow/processes/geometric_brownian_motion.hpp>
 #include <sdeflow/processes/ornstein_uhlenbeck.hpp>
+#include <sdeflow/processes/rectified_flow.hpp>
 #include <sdeflow/processes/variance_exploding.hpp>
 #include <sdeflow/processes/variance_preserving.hpp>
 
 #include <sdeflow/scores/adapters.hpp>
 #include <sdeflow/scores/gaussian_mixture.hpp>
+#include <sdeflow/scores/parameterization.hpp>
 
 #include <sdeflow/dynamics/probability_flow.hpp>
 #include <sdeflow/dynamics/reverse_sde.hpp>
@@ -37,3 +41,10 @@
 #include <sdeflow/diagnostics/moments.hpp>
 
 #include <sdeflow/sample.hpp>
+
+#include <sdeflow/samplers/common.hpp>
+#include <sdeflow/samplers/ddim.hpp>
+#include <sdeflow/samplers/flow.hpp>
+#include <sdeflow/samplers/k_samplers.hpp>
+#include <sdeflow/samplers/langevin.hpp>
+#include <sdeflow/samplers/schedules.hpp>

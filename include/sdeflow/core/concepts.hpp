@@ -16,6 +16,7 @@
 /// - SdeSystem<S, X>:        either of the two above.
 ///
 /// Processes:
+/// - NoiseSchedule<P>:       s(t) and sigma(t) of x_t = s x_0 + sigma eps (what samplers need).
 /// - AffineProcess<P>:       forward SDE with p(x_t | x_0) = N(s(t) x_0, sigma(t)^2 I).
 ///
 /// Noise and steppers:
@@ -85,13 +86,19 @@ concept SdeSystem = ScalarNoiseSde<Sys, X> || DiagonalNoiseSde<Sys, X>;
 
 // ---- processes -------------------------------------------------------------------------------
 
-/// Forward diffusion with Gaussian transition kernel N(s(t) x_0, sigma(t)^2 I):
-/// drift f(x,t) = drift_rate(t) x with drift_rate = s'/s, and scalar diffusion g(t).
+/// Anything with a Gaussian perturbation kernel x_t = s(t) x_0 + sigma(t) eps at the times it is
+/// queried: what the diffusion samplers need (continuous processes and discrete DDPM tables alike).
 template <class P>
-concept AffineProcess = requires(const P& p, typename P::scalar_type t) {
+concept NoiseSchedule = requires(const P& p, typename P::scalar_type t) {
   requires std::floating_point<typename P::scalar_type>;
   { p.mean_scale(t) } -> std::convertible_to<typename P::scalar_type>;
   { p.marginal_std(t) } -> std::convertible_to<typename P::scalar_type>;
+};
+
+/// Forward diffusion with Gaussian transition kernel N(s(t) x_0, sigma(t)^2 I):
+/// drift f(x,t) = drift_rate(t) x with drift_rate = s'/s, and scalar diffusion g(t).
+template <class P>
+concept AffineProcess = NoiseSchedule<P> && requires(const P& p, typename P::scalar_type t) {
   { p.drift_rate(t) } -> std::convertible_to<typename P::scalar_type>;
   { p.diffusion(t) } -> std::convertible_to<typename P::scalar_type>;
   { p.horizon() } -> std::convertible_to<typename P::scalar_type>;

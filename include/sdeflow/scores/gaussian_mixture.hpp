@@ -10,7 +10,7 @@
 /// any (s, sigma) is U diag(s^2 l + sigma^2) U^T with no refactorization.
 ///
 /// - gaussian_mixture:       the data distribution; density, score, moments and exact sampling at any (s, sigma).
-/// - mixture_score<P>:       binds a mixture to an AffineProcess: score(x, t), log_density(x, t), sample(...).
+/// - mixture_score<P>:       binds a mixture to a NoiseSchedule: score(x, t), log_density(x, t), denoise(x, t), sample(...).
 /// - exact_score(mix, p):    makes a mixture_score.
 ///
 /// \code
@@ -171,6 +171,29 @@ class gaussian_mixture {
     return out;
   }
 
+  /// The exact denoiser E[x_0 | x_t = x] for each column (the optimal data-prediction model):
+  ///   sum_k r_k(x) [mu_k + s S_k C_k^{-1} (x - s mu_k)],
+  /// well defined at s = 0 (where it is the data mean) and at sigma = 0 (where it is x / s).
+  template <class Derived>
+  [[nodiscard]] matrix_type denoise(const Eigen::MatrixBase<Derived>& x, Scalar s, Scalar sigma) const {
+    matrix_type r = component_log_densities(x, s, sigma);
+    const row_type mx = r.colwise().maxCoeff();
+    r = (r.rowwise() - mx).array().exp().matrix();
+    const row_type total = r.colwise().sum();
+    r.array().rowwise() /= total.array();
+    matrix_type out = matrix_type::Zero(dimension(), x.cols());
+    for (std::size_t k = 0; k < components(); ++k) {
+      const vector_type c = kernel_eigenvalues(k, s, sigma);
+      matrix_type y = eigvecs_[k].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
+      y.array().colwise() *= (s * eigvals_[k].array() / c.array());
+      matrix_type comp = eigvecs_[k] * y;
+      comp.colwise() += means_[k];
+      comp.array().rowwise() *= r.row(static_cast<Eigen::Index>(k)).array();
+      out += comp;
+    }
+    return out;
+  }
+
   /// Exact mean of p_t: s sum_k pi_k mu_k.
   [[nodiscard]] vector_type mean(Scalar s, Scalar /*sigma*/) const {
     vector_type m = vector_type::Zero(dimension());
@@ -249,7 +272,7 @@ class gaussian_mixture {
 };
 
 /// A gaussian_mixture seen through an AffineProcess: the exact score and density of p_t at every t.
-template <AffineProcess P>
+template <NoiseSchedule P>
 class mixture_score {
  public:
   using scalar_type = typename P::scalar_type;
@@ -268,6 +291,11 @@ class mixture_score {
   [[nodiscard]] typename mixture_type::row_type log_density(const Eigen::MatrixBase<Derived>& x, scalar_type t) const {
     return mix_.log_density(x, p_.mean_scale(t), p_.marginal_std(t));
   }
+  /// The exact denoiser E[x_0 | x_t] (a data-prediction model, valid at every t).
+  template <class Derived>
+  [[nodiscard]] matrix_type denoise(const Eigen::MatrixBase<Derived>& x, scalar_type t) const {
+    return mix_.denoise(x, p_.mean_scale(t), p_.marginal_std(t));
+  }
   /// n exact draws from p_t.
   [[nodiscard]] matrix_type sample(Eigen::Index n, scalar_type t, const normal_source& noise,
                                    std::uint64_t offset = 0) const {
@@ -283,7 +311,7 @@ class mixture_score {
 };
 
 /// The exact score of `mixture` under `process`.
-template <AffineProcess P>
+template <NoiseSchedule P>
 [[nodiscard]] mixture_score<P> exact_score(gaussian_mixture<typename P::scalar_type> mixture, P process) {
   return mixture_score<P>(std::move(mixture), std::move(process));
 }

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file schedules.hpp
+/// Decreasing time grids for the samplers (T -> t_end). Each returns a validated time_grid.
+/// - uniform_schedule(T, t_end, N):            t_i = T + i (t_end - T) / N.
+/// - quadratic_schedule(T, t_end, N):          t_i = t_end + (T - t_end) (1 - i/N)^2 (dense near the data).
+/// - log_snr_schedule(p, T, t_end, N):         uniform in the half log-SNR lambda = ln(s / sigma) (Lu et al. 2022).
+/// - karras_schedule(p, smin, smax, N, rho):   sigma_i = (smax^{1/rho} + i/(N-1) (smin^{1/rho} - smax^{1/rho}))^rho
+///                                             for i < N, then sigma_N = 0 (Karras et al. 2022, Eq. 5), where
+///                                             sigma means sigma(t)/s(t), mapped to times of the process.
+/// - timesteps(...) in processes/discrete_schedule.hpp: linspace / leading / trailing DDPM spacing.
+/// - time_grid<>::from_points(list): any user list.
+/// - time_at_sigma_ratio(p, r):                the t where sigma(t)/s(t) = r (bisection; the ratio increases with t).
+
+#include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/error.hpp>
+#include <sdeflow/core/time_grid.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace sdeflow {
+
+/// sigma(t) / s(t): the noise level in the EDM variable x / s.
+template <NoiseSchedule P>
+[[nodiscard]] typename P::scalar_type sigma_ratio(const P& p, typename P::scalar_type t) {
+  return p.marginal_std(t) / p.mean_scale(t);
+}
+
+/// The time t in [0, horizon] with sigma(t)/s(t) = r. Throws invalid_argument if r is out of range.
+template <NoiseSchedule P>
+[[nodiscard]] typename P::scalar_type time_at_sigma_ratio(const P& p, typename P::scalar_type r) {
+  using S = typename P::scalar_type;
+  S lo = 0;
+  S hi = p.horizon();
+  const S rmax = sigma_ratio(p, hi);
+  detail::require(std::isfinite(r) && r >= 0, "time_at_sigma_ratio", "r", r, "must be finite and >= 0");
+  // Allow rounding above the top (e.g. pow(pow(smax, 1/rho), rho)): that is the horizon.
+  detail::require(!(r > rmax * (1 + 64 * std::numeric_limits<S>::epsilon())), "time_at_sigma_ratio", "r", r,
+                  "exceeds sigma/s at the horizon");
+  if (r >= rmax) return hi;
+  if (r == 0) return S(0);
+  for (int it = 0; it < 400 && hi - lo > 2 * std::numeric_limits<S>::epsilon() * hi; ++it) {
+    const S mid = (lo + hi) / 2;
+    (sigma_ratio(p, mid) < r ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+template <std::floating_point S>
+[[nodiscard]] time_grid<S> uniform_schedule(S T, S t_end, std::size_t steps) {
+  detail::require(t_end < T, "uniform_schedule", "t_end", t_end, "must be below T");
+  return time_grid<S>::uniform(T, t_end, steps);
+}
+
+template <std::floating_point S>
+[[nodiscard]] time_grid<S> quadratic_schedule(S T, S t_end, std::size_t steps) {
+  detail::require(t_end < T, "quadratic_schedule", "t_end", t_end, "must be below T");
+  detail::require(steps >= 1, "quadratic_schedule", "steps", steps, "must be at least 1");
+  std::vector<S> t(steps + 1);
+  for (std::size_t i = 0; i <= steps; ++i) {
+    const S u = 1 - static_cast<S>(i) / static_cast<S>(steps);
+    t[i] = t_end + (T - t_end) * u * u;
+  }
+  t[0] = T;
+  t[steps] = t_end;
+  return time_grid<S>::from_points(std::move(t));
+}
+
+template <NoiseSchedule P>
+[[nodiscard]] time_grid<typename P::scalar_type> log_snr_schedule(const P& p, typename P::scalar_type T,
+                                                                  typename P::scalar_type t_end, std::size_t steps) {
+  using S = typename P::scalar_type;
+  detail::require(t_end < T, "log_snr_schedule", "t_end", t_end, "must be below T");
+  detail::require(steps >= 1, "log_snr_schedule", "steps", steps, "must be at least 1");
+  detail::require(p.marginal_std(t_end) > 0, "log_snr_schedule", "t_end", t_end,
+                  "must have sigma(t_end) > 0 (log-SNR is infinite where sigma = 0)");
+  const S l0 = -std::log(sigma_ratio(p, T));
+  const S l1 = -std::log(sigma_ratio(p, t_end));
+  std::vector<S> t(steps + 1);
+  t[0] = T;
+  t[steps] = t_end;
+  for (std::size_t i = 1; i < steps; ++i) {
+    const S lam = l0 + (l1 - l0) * static_cast<S>(i) / static_cast<S>(steps);
+    t[i] = time_at_sigma_ratio(p, std::exp(-lam));
+  }
+  return time_grid<S>::from_points(std::move(t));
+}
+
+template <NoiseSchedule P>
+[[nodiscard]] time_grid<typename P::scalar_type> karras_schedule(const P& p, typename P::scalar_type sigma_min,
+                                                                 typename P::scalar_type sigma_max, std::size_t steps,
+                                                                 typename P::scalar_type rho = 7) {
+  using S = typename P::scalar_type;
+  detail::require(std::isfinite(sigma_min) && sigma_min > 0, "karras_schedule", "sigma_min", sigma_min,
+                  "must be finite and > 0");
+  detail::require(std::isfinite(sigma_max) && sigma_max > sigma_min, "karras_schedule", "sigma_max", sigma_max,
+                  "must be finite and > sigma_min");
+  detail::require(std::isfinite(rho) && rho > 0, "karras_schedule", "rho", rho, "must be finite and > 0");
+  detail::require(steps >= 1, "karras_schedule", "steps", steps, "must be at least 1");
+  std::vector<S> t(steps + 1);
+  const S a = std::pow(sigma_max, 1 / rho);
+  const S b = std::pow(sigma_min, 1 / rho);
+  for (std::size_t i = 0; i < steps; ++i) {
+    const S frac = steps == 1 ? S(0) : static_cast<S>(i) / static_cast<S>(steps - 1);
+    t[i] = time_at_sigma_ratio(p, i == 0 ? sigma_max : std::pow(a + frac * (b - a), rho));
+  }
+  t[steps] = 0;
+  return time_grid<S>::from_points(std::move(t));
+}
+
+}  // namespace sdeflow

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// Exact properties of the samplers: every step count N = 1..50 and the final step to sigma = 0,
+// identities between samplers, determinism, reproducibility by seed and across batch splits,
+// callbacks, temperature, SDEdit.
+#include "samplers/sampler_support.hpp"
+
+#include <functional>
+
+using sdeflow_test::exact_model;
+using X = Eigen::MatrixXd;
+
+namespace {
+
+/// Runs every sampler that ends at sigma = 0 with a model that always predicts x0 = mu.
+template <class M>
+std::vector<std::pair<std::string, X>> run_all(const M& m, const X& x, const sdeflow::time_grid<>& grid) {
+  std::vector<std::pair<std::string, X>> out;
+  out.emplace_back("ddim", sdeflow::sample_ddim(m, x, grid).samples);
+  out.emplace_back("ddim eta 1", sdeflow::sample_ddim(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("ddpm", sdeflow::sample_ddpm(m, x, grid, sdeflow::ddpm_variance::forward, {.seed = 1}).samples);
+  out.emplace_back("euler", sdeflow::sample_euler(m, x, grid).samples);
+  out.emplace_back("euler ancestral", sdeflow::sample_euler_ancestral(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("edm heun", sdeflow::sample_edm_heun(m, x, grid, {.s_churn = 5}, {.seed = 1}).samples);
+  out.emplace_back("dpm++2m", sdeflow::sample_dpmpp_2m(m, x, grid).samples);
+  out.emplace_back("dpm++2m sde", sdeflow::sample_dpmpp_2m_sde(m, x, grid, 1.0, {.seed = 1}).samples);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every sampler and every step count N = 1..50 lands on the data at sigma = 0", "[samplers]") {
+  // A point-mass model x0_hat = mu: whatever the path, a final step to sigma = 0 must return exactly mu
+  // (the index errors peers hit at odd N and on the last step would show here).
+  const sdeflow::vp_process<> vp;
+  const Eigen::Vector2d mu(1.5, -0.5);
+  const sdeflow::model m(vp, [mu](const X& x, double) { return X(mu.replicate(1, x.cols())); }, sdeflow::prediction::data);
+  const X x = sdeflow::initial_noise(vp, 2, 3);
+  for (std::size_t N = 1; N <= 50; ++N) {
+    for (const auto& grid : {sdeflow::uniform_schedule(1.0, 0.0, N), sdeflow::karras_schedule(vp, 0.01, 100.0, N)}) {
+      for (const auto& [name, out] : run_all(m, x, grid)) {
+        INFO(name << " N = " << N);
+        CHECK((out.colwise() - mu).cwiseAbs().maxCoeff() < 1e-12);
+      }
+    }
+  }
+}
+
+TEST_CASE("PC and annealed Langevin run for every N = 1..50", "[samplers]") {
+  const sdeflow::vp_process<> vp;
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const X x = sdeflow::initial_noise(vp, 2, 4);
+  for (std::size_t N = 1; N <= 50; ++N) {
+    const auto grid = sdeflow::uniform_schedule(1.0, 0.01, N);
+    const auto pc = sdeflow::sample_predictor_corrector(vp, m, x, grid);
+    CHECK(pc.report.steps == N);
+    CHECK(pc.report.evaluations == 2 * N);
+    CHECK(pc.samples.allFinite());
+    const auto al = sdeflow::sample_annealed_langevin(vp, m, x, grid, 2, 1e-5);
+    CHECK(al.report.evaluations == 2 * (N + 1) + 1);
+    CHECK(al.samples.allFinite());
+  }
+}
+
+TEST_CASE("DDIM with eta = 0 is the Euler step of the PF-ODE in sigma/s; DDIM eta = 1 is DDPM", "[samplers]") {
+  const sdeflow::vp_process<> vp;
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const X x = sdeflow::initial_noise(vp, 2, 50);
+  const auto grid = sdeflow::uniform_schedule(1.0, 1e-3, 37);
+  const X a = sdeflow::sample_ddim(m, x, grid).samples;
+  const X b = sdeflow::sample_euler(m, x, grid).samples;
+  CHECK((a - b).cwiseAbs().maxCoeff() < 1e-11);
+  // DDIM with eta = 1 draws N(posterior mean, posterior variance): the same as DDPM with beta tilde.
+  const X c = sdeflow::sample_ddim(m, x, grid, 1.0, {.seed = 5}).samples;
+  const X d = sdeflow::sample_ddpm(m, x, grid, sdeflow::ddpm_variance::posterior, {.seed = 5}).samples;
+  CHECK((c - d).cwiseAbs().maxCoeff() < 1e-11);
+  // MATH.md's VP form of c: eta sqrt((1-abar')/(1-abar)) sqrt(1 - abar/abar').
+  const double t = 0.6, tn = 0.4;
+  const double ab = std::pow(vp.mean_scale(t), 2), abn = std::pow(vp.mean_scale(tn), 2);
+  const double c_vp = std::sqrt((1 - abn) / (1 - ab)) * std::sqrt(1 - ab / abn);
+  const double s = vp.mean_scale(t), sd = vp.marginal_std(t), sn = vp.mean_scale(tn), sdn = vp.marginal_std(tn);
+  CHECK(c_vp == Approx((sdn / sd) * std::sqrt(sd * sd - std::pow(s * sdn / sn, 2))).epsilon(1e-12));
+}
+
+TEST_CASE("DPM-Solver++(2M) SDE with eta = 0 is DPM-Solver++(2M)", "[samplers]") {
+  const sdeflow::edm_process<> edm;
+  const auto m = exact_model(sdeflow_test::ring(), edm);
+  const X x = sdeflow::initial_noise(edm, 2, 20);
+  const auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 15);
+  CHECK((sdeflow::sample_dpmpp_2m(m, x, grid).samples - sdeflow::sample_dpmpp_2m_sde(m, x, grid, 0.0).samples)
+            .cwiseAbs()
+            .maxCoeff() == 0.0);
+}
+
+TEST_CASE("the velocity-form PF-ODE equals the score-form PF-ODE", "[samplers]") {
+  const sdeflow::vp_process<> vp;
+  const auto score = sdeflow::exact_score(sdeflow_test::ring(), vp);
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const X x = sdeflow::initial_noise(vp, 2, 30);
+  const auto a = sdeflow::sample_flow(m, x, sdeflow::uniform_schedule(1.0, 1e-3, 40)).samples;
+  const auto b = sdeflow::sample_probability_flow(vp, score, x, {.steps = 40, .t_end = 1e-3}).samples;
+  CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9);
+}
+
+TEST_CASE("samplers: deterministic ones are deterministic / stochastic ones reproduce by seed and batch split",
+          "[samplers][reproducibility]") {
+  const sdeflow::vp_process<> vp;
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const auto grid = sdeflow::karras_schedule(vp, 0.01, 100.0, 12);
+  const sdeflow::sampler_options<X> opt{.seed = 99};
+  const X x = sdeflow::initial_noise(vp, 2, 40, opt);
+  using runner = std::function<X(const X&, const sdeflow::sampler_options<X>&)>;
+  const std::vector<std::pair<std::string, runner>> stochastic = {
+      {"ddpm", [&](const X& y, const auto& o) { return sdeflow::sample_ddpm(m, y, grid, sdeflow::ddpm_variance::posterior, o).samples; }},
+      {"ddim eta .5", [&](const X& y, const auto& o) { return sdeflow::sample_ddim(m, y, grid, 0.5, o).samples; }},
+      {"euler ancestral", [&](const X& y, const auto& o) { return sdeflow::sample_euler_ancestral(m, y, grid, 1.0, o).samples; }},
+      {"edm churn", [&](const X& y, const auto& o) { return sdeflow::sample_edm_heun(m, y, grid, {.s_churn = 20}, o).samples; }},
+      {"dpm++2m sde", [&](const X& y, const auto& o) { return sdeflow::sample_dpmpp_2m_sde(m, y, grid, 1.0, o).samples; }},
+  };
+  for (const auto& [name, run] : stochastic) {
+    INFO(name);
+    const X whole = run(x, opt);
+    CHECK((run(x, opt).array() == whole.array()).all());
+    X pieces(2, 40);
+    for (auto [start, len] : {std::pair<Eigen::Index, Eigen::Index>{0, 13}, {13, 1}, {14, 26}}) {
+      auto o = opt;
+      o.sample_offset = static_cast<std::uint64_t>(start);
+      pieces.middleCols(start, len) = run(x.middleCols(start, len), o);
+    }
+    CHECK((pieces.array() == whole.array()).all());
+    auto other = opt;
+    other.seed = 100;
+    CHECK((run(x, other).array() != whole.array()).any());
+  }
+  // Batch-split invariance of the prior draw itself.
+  const X head = sdeflow::initial_noise(vp, 2, 13, sdeflow::sampler_options<X>{.seed = 99});
+  CHECK((head.array() == x.leftCols(13).array()).all());
+  // Deterministic samplers: same input, same bits; no seed dependence.
+  CHECK((sdeflow::sample_dpmpp_2m(m, x, grid).samples.array() == sdeflow::sample_dpmpp_2m(m, x, grid, {.seed = 5}).samples.array()).all());
+  CHECK((sdeflow::sample_edm_heun(m, x, grid).samples.array() == sdeflow::sample_edm_heun(m, x, grid, {}, {.seed = 5}).samples.array()).all());
+}
+
+TEST_CASE("callbacks see every step and can stop early; temperature scales the noise", "[samplers]") {
+  const sdeflow::vp_process<> vp;
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const X x = sdeflow::initial_noise(vp, 2, 5);
+  const auto grid = sdeflow::uniform_schedule(1.0, 0.0, 10);
+  std::vector<double> times;
+  sdeflow::sampler_options<X> opt;
+  opt.callback = [&](const sdeflow::step_info<X>& s) {
+    times.push_back(s.t);
+    CHECK(s.t_next == grid[s.step + 1]);
+    CHECK(s.denoised.cols() == 5);
+    return s.step < 3;
+  };
+  const auto out = sdeflow::sample_ddim(m, x, grid, 0.0, opt);
+  CHECK(times.size() == 4);
+  CHECK(out.report.steps == 4);
+  CHECK(out.report.stopped_early);
+  // Temperature: the prior draw scales exactly; temperature 0 removes the injected noise.
+  const X hot = sdeflow::initial_noise(vp, 2, 5, sdeflow::sampler_options<X>{.seed = 3, .temperature = 1.0});
+  const X cold = sdeflow::initial_noise(vp, 2, 5, sdeflow::sampler_options<X>{.seed = 3, .temperature = 0.5});
+  CHECK((cold - 0.5 * hot).cwiseAbs().maxCoeff() == 0.0);
+  const X frozen = sdeflow::sample_ddpm(m, x, grid, sdeflow::ddpm_variance::posterior, {.seed = 1, .temperature = 0.0}).samples;
+  const X frozen2 = sdeflow::sample_ddpm(m, x, grid, sdeflow::ddpm_variance::posterior, {.seed = 2, .temperature = 0.0}).samples;
+  CHECK((frozen - frozen2).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("SDEdit: exact data pushed to t0 and denoised comes back as the data distribution", "[samplers][statistical]") {
+  const sdeflow::vp_process<> vp;
+  const auto& mix = sdeflow_test::ring();
+  const auto m = exact_model(mix, vp);
+  const X data = mix.sample(10000, 1.0, 0.0, sdeflow::normal_source(21));
+  const X start = sdeflow::sdedit_start(vp, data, 0.3, sdeflow::sampler_options<X>{.seed = 22});
+  const auto out = sdeflow::sample_dpmpp_2m(m, start, sdeflow::uniform_schedule(0.3, 0.0, 30));
+  sdeflow_test::check_matches_mixture(mix, out.samples, 1.0, 0.0);
+  CHECK_THROWS_WITH(sdeflow::sdedit_start(vp, data, 0.0), Catch::Contains("t0 = 0"));
+}
+
+TEST_CASE("sampler argument validation", "[samplers][errors]") {
+  const sdeflow::vp_process<> vp;
+  const auto m = exact_model(sdeflow_test::ring(), vp);
+  const X x = sdeflow::initial_noise(vp, 2, 3);
+  CHECK_THROWS_WITH(sdeflow::sample_ddim(m, x, sdeflow::time_grid<>::uniform(0.0, 1.0, 3)), Catch::Contains("grid.back() = 1"));
+  CHECK_THROWS_WITH(sdeflow::sample_ddim(m, x, sdeflow::uniform_schedule(1.0, 0.0, 3), 1.5), Catch::Contains("eta = 1.5"));
+  CHECK_THROWS_WITH(sdeflow::sample_ddpm(m, x, sdeflow::uniform_schedule(1.0, 0.0, 3), sdeflow::ddpm_variance::posterior,
+                                         {.temperature = -1.0}),
+                    Catch::Contains("temperature = -1"));
+  CHECK_THROWS_WITH(sdeflow::sample_annealed_langevin(vp, m, x, sdeflow::uniform_schedule(1.0, 0.1, 3), 0, 1e-3),
+                    Catch::Contains("steps_per_level = 0"));
+  CHECK_THROWS_WITH(sdeflow::sample_predictor_corrector(vp, m, x, sdeflow::uniform_schedule(1.0, 0.1, 3), {.snr = 0.0}),
+                    Catch::Contains("snr = 0"));
+  const X x3 = X::Ones(3, 2);
+  CHECK_THROWS_AS(sdeflow::sample_dpmpp_2m(m, x3, sdeflow::uniform_schedule(1.0, 0.0, 3)), sdeflow::dimension_mismatch);
+}
