@@ -7,6 +7,7 @@
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/noise.hpp>
 #include <sdeflow/core/random.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/core/types.hpp>
@@ -30,12 +31,17 @@
 #include <sdeflow/dynamics/reverse_sde.hpp>
 #include <sdeflow/dynamics/user_systems.hpp>
 
+#include <sdeflow/integrators/dormand_prince.hpp>
 #include <sdeflow/integrators/euler.hpp>
 #include <sdeflow/integrators/euler_maruyama.hpp>
 #include <sdeflow/integrators/heun.hpp>
 #include <sdeflow/integrators/integrate.hpp>
+#include <sdeflow/integrators/milstein.hpp>
 #include <sdeflow/integrators/rk4.hpp>
+#include <sdeflow/integrators/sra1.hpp>
+#include <sdeflow/integrators/stochastic_heun.hpp>
 
+#include <sdeflow/diagnostics/convergence.hpp>
 #include <sdeflow/diagnostics/distances.hpp>
 #include <sdeflow/diagnostics/mixture_mmd.hpp>
 #include <sdeflow/diagnostics/moments.hpp>

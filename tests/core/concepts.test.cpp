@@ -78,26 +78,26 @@ static_assert(sdeflow::ScoreFunction<sdeflow::mixture_score<sdeflow::ve_process<
 // Systems.
 static_assert(sdeflow::OdeSystem<my_ode, Xd>);
 static_assert(sdeflow::OdeSystem<my_ode, X2>);
-static_assert(sdeflow::ScalarNoiseSde<my_scalar_sde, Xd>);
-static_assert(!sdeflow::DiagonalNoiseSde<my_scalar_sde, Xd>);
-static_assert(sdeflow::DiagonalNoiseSde<my_diag_sde, X2n>);
-static_assert(!sdeflow::ScalarNoiseSde<my_diag_sde, X2n>);
+static_assert(sdeflow::AdditiveNoiseSde<my_scalar_sde, Xd>);
+static_assert(!sdeflow::StateDiffusionSde<my_scalar_sde, Xd>);
+static_assert(sdeflow::StateDiffusionSde<my_diag_sde, X2n>);
+static_assert(!sdeflow::AdditiveNoiseSde<my_diag_sde, X2n>);
 static_assert(!sdeflow::SdeSystem<my_ode, Xd>);
 static_assert(!sdeflow::OdeSystem<no_drift, Xd>);
 static_assert(!sdeflow::SdeSystem<no_drift, Xd>);
 using vp_rev = sdeflow::reverse_sde<sdeflow::vp_process<>, good_score>;
-static_assert(sdeflow::ScalarNoiseSde<vp_rev, Xd>);
+static_assert(sdeflow::AdditiveNoiseSde<vp_rev, Xd>);
 static_assert(sdeflow::OdeSystem<sdeflow::probability_flow<sdeflow::vp_process<>, good_score>, Xd>);
 static_assert(!sdeflow::SdeSystem<sdeflow::probability_flow<sdeflow::vp_process<>, good_score>, Xd>);
-static_assert(sdeflow::ScalarNoiseSde<sdeflow::vp_process<>, Xd>);
-static_assert(sdeflow::ScalarNoiseSde<sdeflow::ornstein_uhlenbeck<>, X2>);
-static_assert(sdeflow::DiagonalNoiseSde<sdeflow::geometric_brownian_motion<>, Xd>);
-static_assert(sdeflow::ScalarNoiseSde<sdeflow::brownian_motion<float>, Xf>);
+static_assert(sdeflow::AdditiveNoiseSde<sdeflow::vp_process<>, Xd>);
+static_assert(sdeflow::AdditiveNoiseSde<sdeflow::ornstein_uhlenbeck<>, X2>);
+static_assert(sdeflow::StateDiffusionSde<sdeflow::geometric_brownian_motion<>, Xd>);
+static_assert(sdeflow::AdditiveNoiseSde<sdeflow::brownian_motion<float>, Xf>);
 using lam_f = decltype([](const Xd& x, double) { return -x; });
 using lam_g = decltype([](double) { return 0.3; });
 using lam_gx = decltype([](const Xd& x, double) { return 0.3 * x; });
-static_assert(sdeflow::ScalarNoiseSde<sdeflow::sde_system<lam_f, lam_g>, Xd>);
-static_assert(sdeflow::DiagonalNoiseSde<sdeflow::sde_system<lam_f, lam_gx>, Xd>);
+static_assert(sdeflow::AdditiveNoiseSde<sdeflow::sde_system<lam_f, lam_g>, Xd>);
+static_assert(sdeflow::StateDiffusionSde<sdeflow::sde_system<lam_f, lam_gx>, Xd>);
 static_assert(sdeflow::OdeSystem<sdeflow::ode_system<lam_f>, Xd>);
 
 // Processes.

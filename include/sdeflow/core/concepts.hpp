@@ -11,8 +11,8 @@
 ///
 /// Systems (what integrators step; all write into caller-owned storage so the loop never allocates):
 /// - OdeSystem<S, X>:        s.drift(x, t, out)                    dx/dt = F(x, t)
-/// - ScalarNoiseSde<S, X>:   OdeSystem + s.diffusion(t) -> scalar   dx = f dt + g(t) dW
-/// - DiagonalNoiseSde<S, X>: OdeSystem + s.diffusion(x, t, out)     dx = f dt + g(x,t) .* dW
+/// - AdditiveNoiseSde<S, X>:  OdeSystem + s.diffusion(t) -> scalar   dx = f dt + g(t) dW
+/// - StateDiffusionSde<S, X>: OdeSystem + s.diffusion(x, t, out)     dx = f dt + g(x,t) dW (noise.hpp)
 /// - SdeSystem<S, X>:        either of the two above.
 ///
 /// Processes:
@@ -21,7 +21,7 @@
 ///
 /// Noise and steppers:
 /// - BrownianIncrements<N, X>: n.increment(k, t, h, dW) fills dW ~ N(0, |h| I) for step k.
-/// - OdeStepper / SdeStepper:  st.step(sys, x, t, h, [dW,] workspace).
+/// - OdeStepper:               st.step(sys, x, t, h, workspace)  (SdeStepper: core/noise.hpp).
 
 #include <sdeflow/core/types.hpp>
 
@@ -66,23 +66,25 @@ concept HasScalarDiffusion = State<X> && requires(const Sys& s, scalar_of<X> t) 
   { s.diffusion(t) } -> std::convertible_to<scalar_of<X>>;
 };
 
-/// Has an element-wise (diagonal-noise) diffusion `diffusion(x, t, out)`.
+/// Has a state-dependent diffusion `diffusion(x, t, out)` (out: X, or a dynamic matrix for general noise).
 template <class Sys, class X>
-concept HasDiagonalDiffusion = State<X> && requires(const Sys& s, const X& x, scalar_of<X> t, X& out) {
-  s.diffusion(x, t, out);
-};
+concept HasDiagonalDiffusion =
+    State<X> && (requires(const Sys& s, const X& x, scalar_of<X> t, X& out) { s.diffusion(x, t, out); } ||
+                 requires(const Sys& s, const X& x, scalar_of<X> t,
+                          Eigen::Matrix<scalar_of<X>, Eigen::Dynamic, Eigen::Dynamic>& out) { s.diffusion(x, t, out); });
 
-/// dx = f(x,t) dt + g(t) dW with one scalar g for every component.
+/// dx = f(x,t) dt + g(t) dW with one scalar g for every component (additive noise).
 template <class Sys, class X>
-concept ScalarNoiseSde = HasDrift<Sys, X> && HasScalarDiffusion<Sys, X>;
+concept AdditiveNoiseSde = HasDrift<Sys, X> && HasScalarDiffusion<Sys, X>;
 
-/// dx = f(x,t) dt + g(x,t) .* dW, one independent Wiener process per component.
+/// dx = f(x,t) dt + g(x,t) dW with a state-dependent diffusion (diagonal, scalar or general noise,
+/// see core/noise.hpp).
 template <class Sys, class X>
-concept DiagonalNoiseSde = HasDrift<Sys, X> && HasDiagonalDiffusion<Sys, X> && !HasScalarDiffusion<Sys, X>;
+concept StateDiffusionSde = HasDrift<Sys, X> && HasDiagonalDiffusion<Sys, X> && !HasScalarDiffusion<Sys, X>;
 
 /// An Ito SDE the integrators can step.
 template <class Sys, class X>
-concept SdeSystem = ScalarNoiseSde<Sys, X> || DiagonalNoiseSde<Sys, X>;
+concept SdeSystem = AdditiveNoiseSde<Sys, X> || StateDiffusionSde<Sys, X>;
 
 // ---- processes -------------------------------------------------------------------------------
 
@@ -120,15 +122,6 @@ concept OdeStepper = OdeSystem<Sys, X> && requires(const St& st, const Sys& sys,
   { St::stochastic } -> std::convertible_to<bool>;
   requires !St::stochastic;
   st.step(sys, x, t, t, ws);
-};
-
-/// A one-step method for SdeSystem driven by a Brownian increment dW.
-template <class St, class Sys, class X>
-concept SdeStepper = SdeSystem<Sys, X> && requires(const St& st, const Sys& sys, X& x, scalar_of<X> t, const X& dW,
-                                                   typename St::template workspace<X>& ws) {
-  { St::stochastic } -> std::convertible_to<bool>;
-  requires St::stochastic;
-  st.step(sys, x, t, t, dW, ws);
 };
 
 }  // namespace sdeflow

@@ -8,6 +8,7 @@
 /// - invalid_argument:   a parameter or argument is out of its domain (message names it and its value).
 /// - dimension_mismatch: shapes of state, score, model or data disagree.
 /// - non_finite_error:   a state became NaN or infinite during integration (carries step and time).
+/// - integration_error:  an adaptive run stopped (step size below dt_min, max_steps reached).
 
 #include <cstddef>
 #include <sstream>
@@ -52,6 +53,18 @@ class non_finite_error : public std::runtime_error, public error {
 
  private:
   std::size_t step_;
+  double time_;
+};
+
+/// An adaptive integration could not proceed (step size below dt_min, step budget exhausted).
+class integration_error : public std::runtime_error, public error {
+ public:
+  integration_error(const std::string& msg, double time) : std::runtime_error(msg), time_(time) {}
+  [[nodiscard]] const char* what() const noexcept override { return std::runtime_error::what(); }
+  /// Time reached when the integration stopped.
+  [[nodiscard]] double time() const noexcept { return time_; }
+
+ private:
   double time_;
 };
 

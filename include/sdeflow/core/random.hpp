@@ -228,6 +228,33 @@ class brownian_increments {
     dW *= scale;
   }
 
+  /// The increment dW of step k and the scaled space-time integral chi = I10 / |h|,
+  /// I10 = int_t^{t+|h|} (W(s) - W(t)) ds, drawn jointly: for one sub-step of length delta,
+  /// I10 = delta/2 (dW + sqrt(delta) Z' / sqrt 3) with Z' independent (E[I10 | dW] = delta dW / 2,
+  /// Var = delta^3 / 12); over r sub-steps I10 = sum_j (delta S_j + I10_j), S_j the path so far, so coarse
+  /// values are exact functionals of the fine path. Z' comes from stream `stream + 2^31`.
+  template <State X, class A>
+  void increment_with_area(std::size_t k, scalar_of<X> /*t*/, scalar_of<X> h, X& dW, A& chi) {
+    using S = scalar_of<X>;
+    const S delta = std::fabs(h) / static_cast<S>(substeps_);
+    const S sq = std::sqrt(delta);
+    const normal_source area_source = source_.with_stream(source_.stream() ^ 0x80000000u);
+    sub_.resize(dW.rows(), dW.cols());
+    zp_.resize(dW.rows(), dW.cols());
+    dW.setZero();
+    chi.setZero(dW.rows(), dW.cols());
+    for (std::uint64_t r = 0; r < substeps_; ++r) {
+      const std::uint64_t c = static_cast<std::uint64_t>(k) * substeps_ + r;
+      source_.fill(sub_, c, offset_);
+      area_source.fill(zp_, c, offset_);
+      sub_ *= static_cast<double>(sq);
+      // I10 contribution of this sub-step: delta * (path so far) + delta/2 (dW_r + sqrt(delta) Z'/sqrt 3).
+      chi += (delta * dW + (delta / 2) * (sub_ + (static_cast<double>(sq) / std::sqrt(3.0)) * zp_).template cast<S>());
+      dW += sub_.template cast<S>();
+    }
+    chi /= std::fabs(h);
+  }
+
   [[nodiscard]] const normal_source& source() const noexcept { return source_; }
   [[nodiscard]] std::uint64_t substeps() const noexcept { return substeps_; }
 
@@ -235,7 +262,7 @@ class brownian_increments {
   normal_source source_;
   std::uint64_t offset_;
   std::uint64_t substeps_;
-  Eigen::MatrixXd extra_;
+  Eigen::MatrixXd extra_, sub_, zp_;
 };
 
 }  // namespace sdeflow

@@ -4,7 +4,7 @@
 /// The reverse-time SDE (Anderson 1982; Song et al. 2021, Eq. 6) of an AffineProcess with a score:
 ///   dx = [f(x, t) - g(t)^2 score(x, t)] dt + g(t) dW_bar,   integrated from T down to 0,
 /// i.e. on a backwards time grid (negative h; the Brownian increment has variance |h|).
-/// A ScalarNoiseSde: integrate it with euler_maruyama.
+/// A AdditiveNoiseSde: integrate it with euler_maruyama.
 ///
 /// \code
 ///   sdeflow::reverse_sde sys{vp, sdeflow::exact_score(mix, vp)};

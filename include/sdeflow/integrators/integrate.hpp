@@ -20,6 +20,7 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/noise.hpp>
 #include <sdeflow/core/time_grid.hpp>
 
 #include <cstddef>
@@ -96,19 +97,38 @@ integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const
 }
 
 /// Integrate an SDE system over `grid`, in place on x, with Brownian increments from `noise`.
+/// Fails to compile, naming the stepper, the noise type and the calculus, when the stepper does not
+/// support the system.
 template <class Stepper, class Sys, State X, class Noise, class Observer = no_observer>
   requires SdeStepper<Stepper, Sys, X> && BrownianIncrements<std::remove_cvref_t<Noise>, X>
 integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const time_grid<scalar_of<X>>& grid,
                              Noise&& noise, Observer&& observer = {}) {
-  typename Stepper::template workspace<X> ws(x);
-  X dW(x.rows(), x.cols());
-  return detail::drive<Stepper>(
-      x, grid,
-      [&](std::size_t k, scalar_of<X> t, scalar_of<X> h) {
-        noise.increment(k, t, h, dW);
-        stepper.step(sys, x, t, h, dW, ws);
-      },
-      observer);
+  constexpr bool supported = detail::check_support<Stepper, noise_of<Sys, X>, calculus_of<Sys>>();
+  if constexpr (!supported) {
+    return {};
+  } else {
+    const Eigen::Index m = wiener_dimension<Sys, X>(sys, x.rows());
+    typename Stepper::template workspace<X> ws(x, m);
+    increment_of<Sys, X> dW(m, x.cols());
+    if constexpr (requires { Stepper::needs_area; }) {
+      increment_of<Sys, X> area(m, x.cols());
+      return detail::drive<Stepper>(
+          x, grid,
+          [&](std::size_t k, scalar_of<X> t, scalar_of<X> h) {
+            noise.increment_with_area(k, t, h, dW, area);
+            stepper.step(sys, x, t, h, dW, area, ws);
+          },
+          observer);
+    } else {
+      return detail::drive<Stepper>(
+          x, grid,
+          [&](std::size_t k, scalar_of<X> t, scalar_of<X> h) {
+            noise.increment(k, t, h, dW);
+            stepper.step(sys, x, t, h, dW, ws);
+          },
+          observer);
+    }
+  }
 }
 
 }  // namespace sdeflow
