@@ -15,8 +15,8 @@ TEST_CASE("epsilon and denoiser models of a mixture give back its exact score", 
     const double sd = vp.marginal_std(t);
     return (x + sd * sd * exact(x, t)) / vp.mean_scale(t);
   };
-  const sdeflow::epsilon_score from_eps(vp, eps_model);
-  const sdeflow::denoiser_score from_x0(vp, x0_model);
+  const auto from_eps = sdeflow::epsilon_score(vp, eps_model);
+  const auto from_x0 = sdeflow::denoiser_score(vp, x0_model);
   static_assert(sdeflow::ScoreFunction<decltype(from_eps), Eigen::MatrixXd>);
   static_assert(sdeflow::ScoreFunction<decltype(from_x0), Eigen::MatrixXd>);
   const Eigen::MatrixXd x = exact.sample(20, 0.5, sdeflow::normal_source(3));
@@ -29,10 +29,10 @@ TEST_CASE("epsilon and denoiser models of a mixture give back its exact score", 
 
 TEST_CASE("adapters reject sigma(t) = 0 and wrongly shaped model outputs", "[adapters][errors]") {
   const sdeflow::vp_process<> vp;
-  const sdeflow::epsilon_score eps(vp, [](const Eigen::MatrixXd& x, double) { return x; });
+  const auto eps = sdeflow::epsilon_score(vp, [](const Eigen::MatrixXd& x, double) { return x; });
   const Eigen::MatrixXd x = Eigen::MatrixXd::Ones(2, 3);
   CHECK_THROWS_WITH(eps(x, 0.0), Catch::Contains("marginal_std(t) = 0"));
-  const sdeflow::denoiser_score bad(vp, [](const Eigen::MatrixXd& y, double) { return Eigen::MatrixXd(y.topRows(1)); });
+  const auto bad = sdeflow::denoiser_score(vp, [](const Eigen::MatrixXd& y, double) { return Eigen::MatrixXd(y.topRows(1)); });
   CHECK_THROWS_AS(bad(x, 0.5), sdeflow::dimension_mismatch);
   CHECK_THROWS_WITH(bad(x, 0.5), Catch::Contains("returned a 1 x 3 result for a 2 x 3 state"));
 }

@@ -71,6 +71,25 @@ bool after_step(const sampler_options<X>& opt, integration_report& rep, std::siz
   return true;
 }
 
+/// The loop shared by the one-evaluation-per-step samplers: at each grid time, one model evaluation
+/// gives x0_hat and eps_hat, `update(i, t, t_next, x, x0, eps)` moves x, then callback and checks.
+template <class Model, State X, class Update>
+sample_result<X> sampler_loop(const Model& m, X x, const time_grid<scalar_of<X>>& grid, const sampler_options<X>& opt,
+                              const char* where, Update&& update) {
+  validate_sampler(grid, opt, where);
+  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols());
+  integration_report rep;
+  check_finite(x, 0, grid[0]);
+  for (std::size_t i = 0; i < grid.steps(); ++i) {
+    const scalar_of<X> t = grid[i], tn = grid[i + 1];
+    m.predict(x, t, x0, eps);
+    ++rep.evaluations;
+    update(i, t, tn, x, x0, eps);
+    if (!after_step(opt, rep, i, t, tn, x, x0)) break;
+  }
+  return {std::move(x), rep};
+}
+
 }  // namespace detail
 
 /// n prior draws at the start of a sampler: prior_std (or sigma(t0) for schedules without one) times

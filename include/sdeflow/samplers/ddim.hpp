@@ -30,32 +30,24 @@ template <class Model, State X>
 [[nodiscard]] sample_result<X> sample_ddim(const Model& m, X x, const time_grid<scalar_of<X>>& grid, double eta = 0.0,
                                            const sampler_options<X>& opt = {}) {
   using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_ddim");
   detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "sample_ddim", "eta", eta, "must lie in [0, 1]");
   const auto& p = m.process();
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    m.predict(x, t, x0, eps);
-    ++rep.evaluations;
-    const S s = p.mean_scale(t), sd = p.marginal_std(t);
-    const S sn = p.mean_scale(tn), sdn = p.marginal_std(tn);
-    S c = 0;
-    if (eta > 0 && sdn > 0) {
-      const S q = s * sdn / sn;
-      c = static_cast<S>(eta) * (sdn / sd) * std::sqrt(std::max(S(0), sd * sd - q * q));
-    }
-    const S keep = std::sqrt(std::max(S(0), sdn * sdn - c * c));
-    x = sn * x0 + keep * eps;
-    if (c > 0) {
-      detail::draw_noise(opt, i, z);
-      x += c * z;
-    }
-    if (!detail::after_step(opt, rep, i, t, tn, x, x0)) break;
-  }
-  return {std::move(x), rep};
+  X z(x.rows(), x.cols());
+  return detail::sampler_loop(m, std::move(x), grid, opt, "sample_ddim",
+                              [&](std::size_t i, S t, S tn, X& y, const X& x0, const X& eps) {
+                                const S s = p.mean_scale(t), sd = p.marginal_std(t);
+                                const S sn = p.mean_scale(tn), sdn = p.marginal_std(tn);
+                                S c = 0;
+                                if (eta > 0 && sdn > 0) {
+                                  const S q = s * sdn / sn;
+                                  c = static_cast<S>(eta) * (sdn / sd) * std::sqrt(std::max(S(0), sd * sd - q * q));
+                                }
+                                y = sn * x0 + std::sqrt(std::max(S(0), sdn * sdn - c * c)) * eps;
+                                if (c > 0) {
+                                  detail::draw_noise(opt, i, z);
+                                  y += c * z;
+                                }
+                              });
 }
 
 template <class Model, State X>
@@ -63,28 +55,21 @@ template <class Model, State X>
                                            ddpm_variance variance = ddpm_variance::posterior,
                                            const sampler_options<X>& opt = {}) {
   using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_ddpm");
   const auto& p = m.process();
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    m.predict(x, t, x0, eps);
-    ++rep.evaluations;
-    const S s = p.mean_scale(t), sd = p.marginal_std(t);
-    const S sn = p.mean_scale(tn), sdn = p.marginal_std(tn);
-    const S r = s / sn;
-    const S omega2 = std::max(S(0), sd * sd - r * r * sdn * sdn);
-    x = (r * sdn * sdn / (sd * sd)) * x + (sn * omega2 / (sd * sd)) * x0;
-    if (sdn > 0) {
-      const S var = variance == ddpm_variance::posterior ? sdn * sdn * omega2 / (sd * sd) : omega2;
-      detail::draw_noise(opt, i, z);
-      x += std::sqrt(var) * z;
-    }
-    if (!detail::after_step(opt, rep, i, t, tn, x, x0)) break;
-  }
-  return {std::move(x), rep};
+  X z(x.rows(), x.cols());
+  return detail::sampler_loop(m, std::move(x), grid, opt, "sample_ddpm",
+                              [&](std::size_t i, S t, S tn, X& y, const X& x0, const X&) {
+                                const S s = p.mean_scale(t), sd = p.marginal_std(t);
+                                const S sn = p.mean_scale(tn), sdn = p.marginal_std(tn);
+                                const S r = s / sn;
+                                const S omega2 = std::max(S(0), sd * sd - r * r * sdn * sdn);
+                                y = (r * sdn * sdn / (sd * sd)) * y + (sn * omega2 / (sd * sd)) * x0;
+                                if (sdn > 0) {
+                                  const S var = variance == ddpm_variance::posterior ? sdn * sdn * omega2 / (sd * sd) : omega2;
+                                  detail::draw_noise(opt, i, z);
+                                  y += std::sqrt(var) * z;
+                                }
+                              });
 }
 
 }  // namespace sdeflow

@@ -34,51 +34,36 @@ template <class Model, State X>
 [[nodiscard]] sample_result<X> sample_euler(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                             const sampler_options<X>& opt = {}) {
   using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_euler");
   const auto& p = m.process();
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    m.predict(x, t, x0, eps);
-    ++rep.evaluations;
-    const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-    const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-    // x~' = x~ + (r' - r) (x~ - x0) / r, written in x.
-    x = sn * (x / s + ((rn - r) / r) * (x / s - x0));
-    if (!detail::after_step(opt, rep, i, t, tn, x, x0)) break;
-  }
-  return {std::move(x), rep};
+  return detail::sampler_loop(m, std::move(x), grid, opt, "sample_euler",
+                              [&](std::size_t, S t, S tn, X& y, const X& x0, const X&) {
+                                const S s = p.mean_scale(t), sn = p.mean_scale(tn);
+                                const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
+                                // x~' = x~ + (r' - r) (x~ - x0) / r, written in x.
+                                y = sn * (y / s + ((rn - r) / r) * (y / s - x0));
+                              });
 }
 
 template <class Model, State X>
 [[nodiscard]] sample_result<X> sample_euler_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                       double eta = 1.0, const sampler_options<X>& opt = {}) {
   using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_euler_ancestral");
   detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "sample_euler_ancestral", "eta", eta, "must lie in [0, 1]");
   const auto& p = m.process();
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    m.predict(x, t, x0, eps);
-    ++rep.evaluations;
-    const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-    const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-    const S up = static_cast<S>(eta) * std::min(rn, std::sqrt(std::max(S(0), rn * rn * (r * r - rn * rn) / (r * r))));
-    const S down = std::sqrt(std::max(S(0), rn * rn - up * up));
-    x = x / s + ((down - r) / r) * (x / s - x0);
-    if (up > 0) {
-      detail::draw_noise(opt, i, z);
-      x += up * z;
-    }
-    x *= sn;
-    if (!detail::after_step(opt, rep, i, t, tn, x, x0)) break;
-  }
-  return {std::move(x), rep};
+  X z(x.rows(), x.cols());
+  return detail::sampler_loop(
+      m, std::move(x), grid, opt, "sample_euler_ancestral", [&](std::size_t i, S t, S tn, X& y, const X& x0, const X&) {
+        const S s = p.mean_scale(t), sn = p.mean_scale(tn);
+        const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
+        const S up = static_cast<S>(eta) * std::min(rn, std::sqrt(std::max(S(0), rn * rn * (r * r - rn * rn) / (r * r))));
+        const S down = std::sqrt(std::max(S(0), rn * rn - up * up));
+        y = y / s + ((down - r) / r) * (y / s - x0);
+        if (up > 0) {
+          detail::draw_noise(opt, i, z);
+          y += up * z;
+        }
+        y *= sn;
+      });
 }
 
 /// Churn settings of Karras et al. (2022), Algorithm 2. The defaults (S_churn = 0) are deterministic.
@@ -146,44 +131,34 @@ template <class Model, State X>
 sample_result<X> dpmpp_2m(const Model& m, X x, const time_grid<scalar_of<X>>& grid, double eta,
                           const sampler_options<X>& opt, const char* where) {
   using S = scalar_of<X>;
-  validate_sampler(grid, opt, where);
   const auto& p = m.process();
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols()), x0_prev(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  check_finite(x, 0, grid[0]);
+  X x0_prev(x.rows(), x.cols()), z(x.rows(), x.cols()), xt(x.rows(), x.cols());
   S h_prev = 0;
   bool have_prev = false;
   const S e = static_cast<S>(eta);
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    m.predict(x, t, x0, eps);
-    ++rep.evaluations;
+  return sampler_loop(m, std::move(x), grid, opt, where, [&](std::size_t i, S t, S tn, X& y, const X& x0, const X&) {
     const S s = p.mean_scale(t), sn = p.mean_scale(tn);
     const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
     if (rn == 0) {
-      x = sn * x0;  // the last step to sigma = 0 is first order: x~' = x0_hat
+      y = sn * x0;  // the last step to sigma = 0 is first order: x~' = x0_hat
     } else {
       const S h = std::log(r) - std::log(rn);  // lambda' - lambda with lambda = -ln sigma~
       const S a = -std::expm1(-(1 + e) * h);    // 1 - e^{-(1+eta) h}
-      X& xt = eps;                              // eps is not needed below: reuse it as x~'
-      xt = ((rn / r) * std::exp(-e * h)) * (x / s) + a * x0;
+      xt = ((rn / r) * std::exp(-e * h)) * (y / s) + a * x0;
       if (have_prev) {
-        const S rr = h_prev / h;
-        // D = (1 + 1/(2 rr)) x0 - 1/(2 rr) x0_prev enters with weight a (for eta > 0 this is the midpoint form).
-        xt += (a / (2 * rr)) * (x0 - x0_prev);
+        // D = (1 + 1/(2 rr)) x0 - 1/(2 rr) x0_prev enters with weight a (for eta > 0 the midpoint form).
+        xt += (a / (2 * (h_prev / h))) * (x0 - x0_prev);
       }
       if (e > 0) {
         draw_noise(opt, i, z);
         xt += (rn * std::sqrt(-std::expm1(-2 * e * h))) * z;
       }
-      x = sn * xt;
+      y = sn * xt;
       h_prev = h;
     }
     x0_prev = x0;
     have_prev = true;
-    if (!after_step(opt, rep, i, t, tn, x, x0_prev)) break;
-  }
-  return {std::move(x), rep};
+  });
 }
 }  // namespace detail
 
