@@ -4,6 +4,7 @@
 /// Umbrella header: everything sdeflow offers. Layers, top to bottom (no include points up):
 /// core -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample -> samplers.
 
+#include <sdeflow/core/brownian_tree.hpp>
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
@@ -31,6 +32,7 @@
 #include <sdeflow/dynamics/reverse_sde.hpp>
 #include <sdeflow/dynamics/user_systems.hpp>
 
+#include <sdeflow/integrators/adaptive_sde.hpp>
 #include <sdeflow/integrators/dormand_prince.hpp>
 #include <sdeflow/integrators/euler.hpp>
 #include <sdeflow/integrators/euler_maruyama.hpp>

@@ -41,6 +41,7 @@ using diffusion_storage = std::conditional_t<std::is_same_v<noise_of<Sys, X>, ge
 
 struct euler_maruyama {
   static constexpr bool stochastic = true;
+  static constexpr double strong_order = 0.5;  ///< for the worst noise type it supports
   static constexpr int evaluations = 1;
   template <class Noise, calculus C>
   static constexpr bool supports = C == calculus::ito || std::is_same_v<Noise, additive_noise>;

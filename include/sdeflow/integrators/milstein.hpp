@@ -20,6 +20,7 @@ namespace sdeflow {
 
 struct milstein {
   static constexpr bool stochastic = true;
+  static constexpr double strong_order = 1.0;  ///< for the worst noise type it supports
   static constexpr int evaluations = 1;
   template <class Noise, calculus C>
   static constexpr bool supports = (C == calculus::ito || std::is_same_v<Noise, additive_noise>) &&

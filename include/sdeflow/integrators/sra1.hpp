@@ -19,6 +19,7 @@ namespace sdeflow {
 
 struct sra1 {
   static constexpr bool stochastic = true;
+  static constexpr double strong_order = 1.5;  ///< for the worst noise type it supports
   static constexpr bool needs_area = true;
   static constexpr int evaluations = 2;
   template <class Noise, calculus C>

@@ -16,6 +16,7 @@ namespace sdeflow {
 
 struct stochastic_heun {
   static constexpr bool stochastic = true;
+  static constexpr double strong_order = 1.0;  ///< for the worst noise type it supports
   static constexpr int evaluations = 2;
   template <class Noise, calculus C>
   static constexpr bool supports = C == calculus::stratonovich || std::is_same_v<Noise, additive_noise>;
