@@ -14,22 +14,7 @@ inline const sdeflow::gaussian_mixture<>& ring() {
 /// An anisotropic d = 8 mixture: 4 components with unequal weights, means of norm ~4, and full
 /// covariances A A^T / 8 + 0.05 I with A standard normal (fixed seed), eigenvalues spread over ~0.05..1.5.
 inline const sdeflow::gaussian_mixture<>& aniso8() {
-  static const auto m = [] {
-    const int d = 8;
-    const sdeflow::normal_source src(808);
-    std::vector<double> w = {0.1, 0.2, 0.3, 0.4};
-    std::vector<Eigen::VectorXd> mu;
-    std::vector<Eigen::MatrixXd> cov;
-    for (std::uint64_t k = 0; k < 4; ++k) {
-      Eigen::VectorXd v(d);
-      src.fill(v, 10 + k, 0);
-      mu.push_back(4.0 * v / v.norm());
-      Eigen::MatrixXd A(d, d);
-      src.fill(A, 20 + k, 0);
-      cov.push_back(A * A.transpose() / d + 0.05 * Eigen::MatrixXd::Identity(d, d));
-    }
-    return sdeflow::gaussian_mixture<>(w, mu, cov);
-  }();
+  static const auto m = sdeflow::gaussian_mixture<>::random_anisotropic({0.1, 0.2, 0.3, 0.4}, 8, 4.0, 808);
   return m;
 }
 

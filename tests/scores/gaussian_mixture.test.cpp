@@ -121,3 +121,18 @@ TEST_CASE("exact mixture draws have the exact moments and mode weights", "[gmm][
   const auto f = sdeflow::mode_fractions(ring.classify(r, 1.0, 0.0), 8);
   for (double fk : f) CHECK_WITHIN_SE(fk, 0.125, std::sqrt(0.125 * 0.875 / static_cast<double>(n)));
 }
+
+TEST_CASE("random_anisotropic mixtures are reproducible with the stated shape", "[gmm]") {
+  const auto a = sdeflow::gaussian_mixture<>::random_anisotropic({0.25, 0.75}, 5, 3.0, 7);
+  const auto b = sdeflow::gaussian_mixture<>::random_anisotropic({0.25, 0.75}, 5, 3.0, 7);
+  REQUIRE(a.dimension() == 5);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(a.mean(k).norm() == Approx(3.0).epsilon(1e-14));
+    CHECK((a.covariance(k) - b.covariance(k)).cwiseAbs().maxCoeff() == 0.0);
+    // A A^T / d is positive semi-definite, so every eigenvalue is at least the floor 0.05.
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a.covariance(k));
+    CHECK(eig.eigenvalues().minCoeff() >= 0.05 - 1e-12);
+  }
+  CHECK((a.mean(0) - a.mean(1)).norm() > 0);
+  CHECK_THROWS_WITH(sdeflow::gaussian_mixture<>::random_anisotropic({1.0}, 0, 1.0, 1), Catch::Contains("d = 0"));
+}

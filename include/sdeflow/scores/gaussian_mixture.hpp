@@ -119,6 +119,29 @@ class gaussian_mixture {
     return gaussian_mixture(std::move(w), std::move(mu), std::move(cov));
   }
 
+  /// A reproducible anisotropic mixture for tests and benchmarks: component k has weight weights[k], a mean
+  /// of norm `mean_norm` in a random direction, and covariance A A^T / d + floor I with A a d x d standard
+  /// normal matrix (eigenvalues spread over roughly floor .. 4). Directions and A come from
+  /// normal_source(seed) at counters 10 + k and 20 + k.
+  [[nodiscard]] static gaussian_mixture random_anisotropic(std::vector<Scalar> weights, Eigen::Index d, Scalar mean_norm,
+                                                           std::uint64_t seed, Scalar floor = Scalar(0.05)) {
+    detail::require(d >= 1, "gaussian_mixture::random_anisotropic", "d", d, "must be at least 1");
+    detail::require(std::isfinite(floor) && floor > 0, "gaussian_mixture::random_anisotropic", "floor", floor,
+                    "must be finite and > 0");
+    const normal_source src(seed);
+    std::vector<vector_type> mu;
+    std::vector<matrix_type> cov;
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      vector_type v(d);
+      src.fill(v, 10 + k, 0);
+      mu.push_back(mean_norm * v / v.norm());
+      matrix_type A(d, d);
+      src.fill(A, 20 + k, 0);
+      cov.push_back(A * A.transpose() / static_cast<Scalar>(d) + floor * matrix_type::Identity(d, d));
+    }
+    return gaussian_mixture(std::move(weights), std::move(mu), std::move(cov));
+  }
+
   [[nodiscard]] Eigen::Index dimension() const noexcept { return means_[0].size(); }
   [[nodiscard]] std::size_t components() const noexcept { return weights_.size(); }
   [[nodiscard]] Scalar weight(std::size_t k) const { return weights_.at(k); }
