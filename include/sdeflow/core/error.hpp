@@ -9,6 +9,8 @@
 /// - dimension_mismatch: shapes of state, score, model or data disagree.
 /// - non_finite_error:   a state became NaN or infinite during integration (carries step and time).
 /// - integration_error:  an adaptive run stopped (step size below dt_min, max_steps reached).
+/// - format_error:       a file (e.g. safetensors weights) is truncated, oversized or malformed
+///                       (carries the byte offset where the problem was found).
 
 #include <cstddef>
 #include <sstream>
@@ -66,6 +68,19 @@ class integration_error : public std::runtime_error, public error {
 
  private:
   double time_;
+};
+
+/// A file or byte buffer does not hold what its format promises (bad header, bad offsets, wrong
+/// dtype or shape, truncated or trailing bytes). Never thrown for a well-formed file.
+class format_error : public std::runtime_error, public error {
+ public:
+  format_error(const std::string& msg, std::size_t offset) : std::runtime_error(msg), offset_(offset) {}
+  [[nodiscard]] const char* what() const noexcept override { return std::runtime_error::what(); }
+  /// Byte offset in the file at which the problem was detected.
+  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
+
+ private:
+  std::size_t offset_;
 };
 
 namespace detail {
