@@ -7,9 +7,17 @@
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/core/types.hpp>
 
+#include <functional>
 #include <utility>
 
 namespace sdeflow::detail {
+
+/// The object behind a std::reference_wrapper (std::cref(net)), or the object itself: lets the
+/// library call member functions (jvp, divergence) on callables users pass by reference.
+template <class T>
+[[nodiscard]] constexpr const T& unwrap(const T& v) noexcept { return v; }
+template <class T>
+[[nodiscard]] constexpr const T& unwrap(const std::reference_wrapper<T>& v) noexcept { return v.get(); }
 
 /// out = f(x, t), throwing dimension_mismatch naming `what` unless f(x, t) is x.rows() x x.cols().
 template <class F, State X>

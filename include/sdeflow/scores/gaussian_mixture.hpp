@@ -178,19 +178,57 @@ class gaussian_mixture {
   /// grad_x log p_t(x) for each column: d x n.
   template <class Derived>
   [[nodiscard]] matrix_type score(const Eigen::MatrixBase<Derived>& x, Scalar s, Scalar sigma) const {
-    matrix_type r = component_log_densities(x, s, sigma);
-    const row_type mx = r.colwise().maxCoeff();
-    r = (r.rowwise() - mx).array().exp().matrix();
-    const row_type total = r.colwise().sum();
-    r.array().rowwise() /= total.array();  // responsibilities r_kj
+    const matrix_type r = responsibilities(x, s, sigma);
     matrix_type out = matrix_type::Zero(dimension(), x.cols());
     for (std::size_t k = 0; k < components(); ++k) {
-      const vector_type c = kernel_eigenvalues(k, s, sigma);
-      matrix_type y = eigvecs_[k].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
-      y.array().colwise() /= c.array();
-      y.array().rowwise() *= r.row(static_cast<Eigen::Index>(k)).array();
-      out.noalias() -= eigvecs_[k] * y;
+      out.noalias() += component_score(k, x, s, sigma) * r.row(static_cast<Eigen::Index>(k)).asDiagonal();
     }
+    return out;
+  }
+
+  /// The score's Jacobian applied to v, column by column: J(x_j) v_j with
+  ///   J = sum_k r_k (s_k s_k^T - C_k^{-1}) - score score^T,   s_k = -C_k^{-1} (x - s mu_k),
+  /// C_k = s^2 Sigma_k + sigma^2 I and r_k the responsibilities (differentiate score = sum_k r_k s_k,
+  /// using grad r_k = r_k (s_k - score)).
+  template <class DX, class DV>
+  [[nodiscard]] matrix_type score_jvp(const Eigen::MatrixBase<DX>& x, Scalar s, Scalar sigma,
+                                      const Eigen::MatrixBase<DV>& v) const {
+    if (v.rows() != x.rows() || v.cols() != x.cols()) {
+      throw dimension_mismatch(detail::message("gaussian_mixture::score_jvp: v is ", v.rows(), " x ", v.cols(),
+                                               " but x is ", x.rows(), " x ", x.cols()));
+    }
+    const matrix_type r = responsibilities(x, s, sigma);
+    const matrix_type vs = v.derived().template cast<Scalar>();
+    matrix_type total = matrix_type::Zero(dimension(), x.cols());
+    matrix_type out = matrix_type::Zero(dimension(), x.cols());
+    for (std::size_t k = 0; k < components(); ++k) {
+      const auto rk = r.row(static_cast<Eigen::Index>(k)).asDiagonal();
+      const vector_type c = kernel_eigenvalues(k, s, sigma);
+      const matrix_type sk = component_score(k, x, s, sigma);
+      matrix_type prec_v = eigvecs_[k].transpose() * vs;
+      prec_v.array().colwise() /= c.array();
+      out.noalias() += (sk * (sk.cwiseProduct(vs).colwise().sum().asDiagonal()) - eigvecs_[k] * prec_v) * rk;
+      total.noalias() += sk * rk;
+    }
+    out.noalias() -= total * total.cwiseProduct(vs).colwise().sum().asDiagonal();
+    return out;
+  }
+
+  /// The trace of the score's Jacobian (the Laplacian of log p_t) per column:
+  ///   sum_k r_k (|s_k|^2 - tr C_k^{-1}) - |score|^2.
+  template <class Derived>
+  [[nodiscard]] row_type score_divergence(const Eigen::MatrixBase<Derived>& x, Scalar s, Scalar sigma) const {
+    const matrix_type r = responsibilities(x, s, sigma);
+    matrix_type total = matrix_type::Zero(dimension(), x.cols());
+    row_type out = row_type::Zero(x.cols());
+    for (std::size_t k = 0; k < components(); ++k) {
+      const auto rk = r.row(static_cast<Eigen::Index>(k));
+      const matrix_type sk = component_score(k, x, s, sigma);
+      const Scalar trace_prec = kernel_eigenvalues(k, s, sigma).cwiseInverse().sum();
+      out.array() += rk.array() * (sk.colwise().squaredNorm().array() - trace_prec);
+      total.noalias() += sk * rk.asDiagonal();
+    }
+    out -= total.colwise().squaredNorm();
     return out;
   }
 
@@ -199,11 +237,7 @@ class gaussian_mixture {
   /// well defined at s = 0 (where it is the data mean) and at sigma = 0 (where it is x / s).
   template <class Derived>
   [[nodiscard]] matrix_type denoise(const Eigen::MatrixBase<Derived>& x, Scalar s, Scalar sigma) const {
-    matrix_type r = component_log_densities(x, s, sigma);
-    const row_type mx = r.colwise().maxCoeff();
-    r = (r.rowwise() - mx).array().exp().matrix();
-    const row_type total = r.colwise().sum();
-    r.array().rowwise() /= total.array();
+    const matrix_type r = responsibilities(x, s, sigma);
     matrix_type out = matrix_type::Zero(dimension(), x.cols());
     for (std::size_t k = 0; k < components(); ++k) {
       const vector_type c = kernel_eigenvalues(k, s, sigma);
@@ -270,6 +304,25 @@ class gaussian_mixture {
   }
 
  private:
+  /// Posterior component probabilities r_kj under p_t (K x n; each column sums to 1).
+  template <class Derived>
+  [[nodiscard]] matrix_type responsibilities(const Eigen::MatrixBase<Derived>& x, Scalar s, Scalar sigma) const {
+    matrix_type r = component_log_densities(x, s, sigma);
+    const row_type mx = r.colwise().maxCoeff();
+    r = (r.rowwise() - mx).array().exp().matrix();
+    const row_type total = r.colwise().sum();
+    r.array().rowwise() /= total.array();
+    return r;
+  }
+  /// Component k's score -C_k^{-1} (x - s mu_k), d x n.
+  template <class Derived>
+  [[nodiscard]] matrix_type component_score(std::size_t k, const Eigen::MatrixBase<Derived>& x, Scalar s,
+                                            Scalar sigma) const {
+    const vector_type c = kernel_eigenvalues(k, s, sigma);
+    matrix_type y = eigvecs_[k].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
+    y.array().colwise() /= c.array();
+    return -(eigvecs_[k] * y);
+  }
   [[nodiscard]] vector_type kernel_eigenvalues(std::size_t k, Scalar s, Scalar sigma) const {
     return (eigvals_[k].array() * (s * s) + sigma * sigma).matrix();
   }
@@ -308,6 +361,16 @@ class mixture_score {
   template <class Derived>
   [[nodiscard]] matrix_type operator()(const Eigen::MatrixBase<Derived>& x, scalar_type t) const {
     return mix_.score(x, p_.mean_scale(t), p_.marginal_std(t));
+  }
+  /// J(x) v per column, J the score's Jacobian (exact; see gaussian_mixture::score_jvp).
+  template <class DX, class DV>
+  [[nodiscard]] matrix_type jvp(const Eigen::MatrixBase<DX>& x, scalar_type t, const Eigen::MatrixBase<DV>& v) const {
+    return mix_.score_jvp(x, p_.mean_scale(t), p_.marginal_std(t), v);
+  }
+  /// The score's divergence (Laplacian of log p_t) per column, exact.
+  template <class Derived>
+  [[nodiscard]] typename mixture_type::row_type divergence(const Eigen::MatrixBase<Derived>& x, scalar_type t) const {
+    return mix_.score_divergence(x, p_.mean_scale(t), p_.marginal_std(t));
   }
   /// log p_t(x) per column.
   template <class Derived>

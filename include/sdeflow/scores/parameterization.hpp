@@ -144,6 +144,60 @@ class model {
     return eps;
   }
 
+  /// The score's Jacobian applied to v per column, when the network has jvp(x, t, v): every
+  /// parameterization gives score = a(t) o + b(t) x (score_coefficients), so J_score v = a J_o v + b v.
+  template <State X, State V>
+    requires requires(const Model& m, const X& x, scalar_type t, const V& v) { detail::unwrap(m).jvp(x, t, v); }
+  [[nodiscard]] X jvp(const X& x, scalar_type t, const V& v) const {
+    const auto [a, b] = score_coefficients(t);
+    X out = detail::unwrap(m_).jvp(x, t, v);
+    if (out.rows() != x.rows() || out.cols() != x.cols()) {
+      throw dimension_mismatch(detail::message("model jvp returned a ", out.rows(), " x ", out.cols(),
+                                               " result for a ", x.rows(), " x ", x.cols(), " state at t = ", t));
+    }
+    out *= a;
+    out += b * v;
+    return out;
+  }
+
+  /// The score's divergence per column, when the network has divergence(x, t): a div o + b d.
+  template <State X>
+    requires requires(const Model& m, const X& x, scalar_type t) { detail::unwrap(m).divergence(x, t); }
+  [[nodiscard]] Eigen::Matrix<scalar_type, 1, Eigen::Dynamic> divergence(const X& x, scalar_type t) const {
+    const auto [a, b] = score_coefficients(t);
+    Eigen::Matrix<scalar_type, 1, Eigen::Dynamic> div = detail::unwrap(m_).divergence(x, t);
+    if (div.size() != x.cols()) {
+      throw dimension_mismatch(detail::message("model divergence returned ", div.size(), " values for ", x.cols(),
+                                               " columns at t = ", t));
+    }
+    return (a * div.array() + b * static_cast<scalar_type>(x.rows())).matrix();
+  }
+
+  /// (a, b) with score = a o + b x for this parameterization, o the network output:
+  /// score (1, 0); epsilon (-1/sigma, 0); data (s/sigma^2, -1/sigma^2); v (-s/(sigma n), -1/n) with
+  /// n = s^2 + sigma^2; flow (-s/(sigma J), s'/(sigma J)) with J = s sigma' - sigma s'.
+  [[nodiscard]] std::pair<scalar_type, scalar_type> score_coefficients(scalar_type t) const {
+    const scalar_type s = p_.mean_scale(t);
+    const scalar_type sd = p_.marginal_std(t);
+    if (kind_ != prediction::score) require_positive(sd, "marginal_std(t)", t);
+    switch (kind_) {
+      case prediction::score: return {scalar_type(1), scalar_type(0)};
+      case prediction::epsilon: return {-1 / sd, scalar_type(0)};
+      case prediction::data: return {s / (sd * sd), -1 / (sd * sd)};
+      case prediction::v: {
+        const scalar_type n2 = s * s + sd * sd;
+        return {-s / (sd * n2), -1 / n2};
+      }
+      case prediction::flow: {
+        const scalar_type ds = mean_scale_derivative(p_, t);
+        const scalar_type J = s * marginal_std_derivative(p_, t) - sd * ds;
+        require_positive(std::fabs(J), "|s sigma' - sigma s'|", t);
+        return {-s / (sd * J), ds / (sd * J)};
+      }
+    }
+    return {scalar_type(1), scalar_type(0)};
+  }
+
   [[nodiscard]] const P& process() const noexcept { return p_; }
   [[nodiscard]] const Model& network() const noexcept { return m_; }
   [[nodiscard]] prediction kind() const noexcept { return kind_; }

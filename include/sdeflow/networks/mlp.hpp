@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file mlp.hpp
+/// A small multilayer perceptron for learned scores (or noise / data / velocity predictions),
+/// evaluated with Eigen on whole batches, with its exact input Jacobian.
+///
+///   input  h_0 = [x ; sin(w t) ; cos(w t)]          x: d x n batch, w: m time frequencies
+///   hidden h_l = act(W_l h_{l-1} + b_l),  l = 1..L-1   (act: SiLU z sigma(z), or tanh)
+///   output o   = W_L h_{L-1} + b_L                      (d x n)
+///
+/// The time embedding is folded into the first layer's bias (it is the same for the whole batch),
+/// so a forward pass is L matrix products on the batch. Buffers are held by the network and reused:
+/// once a batch size has been seen, evaluating again allocates nothing. That makes a network object
+/// not safe to call from two threads at once; copy it per thread.
+///
+/// Derivatives (forward mode, exact):
+/// - jvp(x, t, v):      J(x) v for each column (tangents pushed through the layers alongside values);
+/// - jacobian(x, t):    the d x d input Jacobian of one column;
+/// - divergence(x, t):  trace J per column, from d JVPs on the basis vectors.
+///
+/// Weights load from safetensors (io/safetensors.hpp) with tensor names
+///   "time_embedding.frequencies" [m], "layers.{l}.weight" [out, in], "layers.{l}.bias" [out]
+/// (PyTorch nn.Linear layout), and metadata "activation" ("silu" or "tanh"). Every shape is checked
+/// against the chain d + 2m -> ... -> d; scripts/train_two_moons.py writes such a file.
+///
+/// \code
+///   auto net = sdeflow::mlp<double>::load("two_moons_eps.safetensors");
+///   auto score = sdeflow::epsilon_score(vp, std::cref(net));   // a ScoreFunction with jvp/divergence
+/// \endcode
+
+#include <sdeflow/core/error.hpp>
+#include <sdeflow/core/types.hpp>
+#include <sdeflow/io/safetensors.hpp>
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <concepts>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sdeflow {
+
+enum class activation { silu, tanh };
+
+template <std::floating_point Scalar = double>
+class mlp {
+ public:
+  using scalar_type = Scalar;
+  using matrix_type = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using vector_type = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using row_type = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
+
+  struct layer {
+    matrix_type weight;  ///< out x in
+    vector_type bias;    ///< out
+  };
+
+  /// d: data dimension; frequencies: the m time-embedding frequencies; layers: at least one.
+  /// Throws dimension_mismatch unless the layers chain d + 2m -> ... -> d, invalid_argument on
+  /// non-finite weights.
+  mlp(Eigen::Index d, vector_type frequencies, std::vector<layer> layers, activation act = activation::silu)
+      : d_(d), freq_(std::move(frequencies)), layers_(std::move(layers)), act_(act) {
+    detail::require(d >= 1, "mlp", "d", d, "must be at least 1");
+    detail::require(!layers_.empty(), "mlp", "layers", layers_.size(), "must hold at least one layer");
+    detail::require(freq_.allFinite(), "mlp", "frequencies", "(non-finite)", "must be finite");
+    Eigen::Index in = d + 2 * freq_.size();
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& L = layers_[l];
+      if (L.weight.cols() != in || L.bias.size() != L.weight.rows()) {
+        throw dimension_mismatch(detail::message("mlp: layer ", l, " has weight ", L.weight.rows(), " x ",
+                                                 L.weight.cols(), " and bias ", L.bias.size(), "; expected ",
+                                                 "weight (out x ", in, ") and bias (out)"));
+      }
+      if (!L.weight.allFinite() || !L.bias.allFinite()) {
+        throw invalid_argument(detail::message("mlp: layer ", l, " has non-finite weights"));
+      }
+      in = L.weight.rows();
+    }
+    if (in != d) {
+      throw dimension_mismatch(detail::message("mlp: the last layer has ", in, " outputs; expected d = ", d));
+    }
+    z_.resize(layers_.size());
+    h_.resize(layers_.size());
+    dz_.resize(layers_.size());
+  }
+
+  /// Load from a validated safetensors file (see the file comment for names and shapes).
+  [[nodiscard]] static mlp from_safetensors(const safetensors& f) {
+    const vector_type freq = f.vector<Scalar>("time_embedding.frequencies");
+    std::vector<layer> layers;
+    for (std::size_t l = 0;; ++l) {
+      const std::string w = "layers." + std::to_string(l) + ".weight";
+      const std::string b = "layers." + std::to_string(l) + ".bias";
+      if (!f.contains(w)) break;
+      layer L;
+      L.weight = f.matrix<Scalar>(w);
+      L.bias = f.vector<Scalar>(b, L.weight.rows());
+      layers.push_back(std::move(L));
+    }
+    if (layers.empty()) throw format_error("mlp: the file has no tensor \"layers.0.weight\"", 0);
+    const Eigen::Index d = layers.back().weight.rows();
+    activation act = activation::silu;
+    if (f.metadata().count("activation")) {
+      const std::string& a = f.metadata_value("activation");
+      if (a == "silu") act = activation::silu;
+      else if (a == "tanh") act = activation::tanh;
+      else throw format_error("mlp: unknown activation \"" + a + "\" (expected silu or tanh)", 0);
+    }
+    const std::size_t expected = 1 + 2 * layers.size();
+    if (f.tensors().size() != expected) {
+      throw format_error(detail::message("mlp: the file holds ", f.tensors().size(), " tensors; a ", layers.size(),
+                                         "-layer network has ", expected), 0);
+    }
+    if (layers.front().weight.cols() != d + 2 * freq.size()) {
+      throw format_error(detail::message("mlp: layers.0.weight has ", layers.front().weight.cols(),
+                                         " inputs; expected d + 2 m = ", d + 2 * freq.size()), 0);
+    }
+    try {
+      return mlp(d, freq, std::move(layers), act);
+    } catch (const dimension_mismatch& e) {
+      throw format_error(e.what(), 0);
+    }
+  }
+
+  [[nodiscard]] static mlp load(const std::string& path) { return from_safetensors(safetensors::load(path)); }
+
+  [[nodiscard]] Eigen::Index dimension() const noexcept { return d_; }
+  [[nodiscard]] std::size_t depth() const noexcept { return layers_.size(); }
+  [[nodiscard]] const std::vector<layer>& layers() const noexcept { return layers_; }
+  [[nodiscard]] const vector_type& frequencies() const noexcept { return freq_; }
+  [[nodiscard]] activation activation_kind() const noexcept { return act_; }
+  [[nodiscard]] std::size_t parameter_count() const noexcept {
+    std::size_t n = 0;
+    for (const auto& L : layers_) n += static_cast<std::size_t>(L.weight.size() + L.bias.size());
+    return n;
+  }
+
+  /// The network's output at (x, t), d x n. The returned reference is to the network's own buffer,
+  /// valid until its next evaluation.
+  template <class Derived>
+  const matrix_type& operator()(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+    forward(x, t);
+    return h_.back();
+  }
+
+  /// J(x) v per column (d x n): the directional derivative of the output along v.
+  template <class DX, class DV>
+  [[nodiscard]] matrix_type jvp(const Eigen::MatrixBase<DX>& x, Scalar t, const Eigen::MatrixBase<DV>& v) const {
+    matrix_type out(d_, x.cols());
+    jvp_into(x, t, v, out);
+    return out;
+  }
+
+  /// As jvp, into caller storage (no allocation once the batch size has been seen).
+  template <class DX, class DV, class DO>
+  void jvp_into(const Eigen::MatrixBase<DX>& x, Scalar t, const Eigen::MatrixBase<DV>& v,
+                Eigen::MatrixBase<DO>& out) const {
+    if (v.rows() != x.rows() || v.cols() != x.cols()) {
+      throw dimension_mismatch(detail::message("mlp::jvp: v is ", v.rows(), " x ", v.cols(), " but x is ", x.rows(),
+                                               " x ", x.cols()));
+    }
+    forward(x, t);
+    tangent(v);
+    out = dz_.back();
+  }
+
+  /// The d x d input Jacobian d o / d x at one point x (a d-vector).
+  template <class Derived>
+  [[nodiscard]] matrix_type jacobian(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+    detail::require(x.cols() == 1, "mlp::jacobian", "x.cols()", x.cols(), "must be 1 (one point)");
+    const matrix_type xs = x.derived().template cast<Scalar>().replicate(1, d_);
+    return jvp(xs, t, matrix_type::Identity(d_, d_));
+  }
+
+  /// trace J(x) per column (1 x n), exactly, from d JVPs along the basis vectors.
+  template <class Derived>
+  [[nodiscard]] row_type divergence(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+    row_type div = row_type::Zero(x.cols());
+    forward(x, t);
+    basis_.setZero(d_, x.cols());
+    for (Eigen::Index i = 0; i < d_; ++i) {
+      if (i > 0) basis_.row(i - 1).setZero();
+      basis_.row(i).setOnes();
+      tangent(basis_);
+      div += dz_.back().row(i);
+    }
+    return div;
+  }
+
+ private:
+  template <class Derived>
+  void forward(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+    if (x.rows() != d_) {
+      throw dimension_mismatch(detail::message("mlp: x has ", x.rows(), " rows but the network takes d = ", d_));
+    }
+    if (!std::isfinite(static_cast<double>(t))) {
+      throw invalid_argument(detail::message("mlp: t = ", t, " must be finite"));
+    }
+    const Eigen::Index n = x.cols();
+    const Eigen::Index m = freq_.size();
+    // First layer: W[:, :d] x + (W[:, d:] emb(t) + b).
+    const auto& L0 = layers_[0];
+    bias0_ = L0.bias;
+    for (Eigen::Index k = 0; k < m; ++k) {
+      bias0_.noalias() += L0.weight.col(d_ + k) * std::sin(freq_[k] * t);
+      bias0_.noalias() += L0.weight.col(d_ + m + k) * std::cos(freq_[k] * t);
+    }
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& L = layers_[l];
+      z_[l].resize(L.weight.rows(), n);
+      if (l == 0) {
+        z_[l].noalias() = L.weight.leftCols(d_) * x.derived().template cast<Scalar>();
+        z_[l].colwise() += bias0_;
+      } else {
+        z_[l].noalias() = L.weight * h_[l - 1];
+        z_[l].colwise() += L.bias;
+      }
+      h_[l].resize(L.weight.rows(), n);
+      if (l + 1 == layers_.size()) {
+        h_[l] = z_[l];
+      } else if (act_ == activation::silu) {
+        h_[l] = z_[l].array() / (Scalar(1) + (-z_[l].array()).exp());
+      } else {
+        h_[l] = z_[l].array().tanh();
+      }
+    }
+  }
+
+  /// Push tangent v (d x n) through the layers at the last forward pass; result in dz_.back().
+  template <class Derived>
+  void tangent(const Eigen::MatrixBase<Derived>& v) const {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& L = layers_[l];
+      dz_[l].resize(L.weight.rows(), v.cols());
+      if (l == 0) {
+        dz_[l].noalias() = L.weight.leftCols(d_) * v.derived().template cast<Scalar>();
+      } else {
+        dz_[l].noalias() = L.weight * dh_;
+      }
+      if (l + 1 < layers_.size()) {
+        dh_.resize(L.weight.rows(), v.cols());
+        const auto z = z_[l].array();
+        if (act_ == activation::silu) {
+          // d/dz [z s(z)] = s(z) (1 + z (1 - s(z))), s the logistic function.
+          const auto s = Scalar(1) / (Scalar(1) + (-z).exp());
+          dh_ = dz_[l].array() * s * (Scalar(1) + z * (Scalar(1) - s));
+        } else {
+          dh_ = dz_[l].array() * (Scalar(1) - h_[l].array().square());
+        }
+      }
+    }
+  }
+
+  Eigen::Index d_;
+  vector_type freq_;
+  std::vector<layer> layers_;
+  activation act_;
+  // Reused buffers (see the file comment on threads).
+  mutable vector_type bias0_;
+  mutable std::vector<matrix_type> z_, h_, dz_;
+  mutable matrix_type dh_, basis_;
+};
+
+}  // namespace sdeflow
