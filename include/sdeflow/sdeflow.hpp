@@ -2,16 +2,22 @@
 #pragma once
 /// \file sdeflow.hpp
 /// Umbrella header: everything sdeflow offers. Layers, top to bottom (no include points up):
-/// core -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample -> samplers.
+/// core -> io -> networks -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample,
+/// likelihood -> samplers.
 
 #include <sdeflow/core/brownian_tree.hpp>
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/dual.hpp>
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/core/noise.hpp>
 #include <sdeflow/core/random.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/core/types.hpp>
+
+#include <sdeflow/io/safetensors.hpp>
+
+#include <sdeflow/networks/mlp.hpp>
 
 #include <sdeflow/processes/affine.hpp>
 #include <sdeflow/processes/beta_schedules.hpp>
@@ -28,6 +34,7 @@
 #include <sdeflow/scores/gaussian_mixture.hpp>
 #include <sdeflow/scores/parameterization.hpp>
 
+#include <sdeflow/dynamics/divergence.hpp>
 #include <sdeflow/dynamics/probability_flow.hpp>
 #include <sdeflow/dynamics/reverse_sde.hpp>
 #include <sdeflow/dynamics/user_systems.hpp>
@@ -48,6 +55,7 @@
 #include <sdeflow/diagnostics/mixture_mmd.hpp>
 #include <sdeflow/diagnostics/moments.hpp>
 
+#include <sdeflow/likelihood.hpp>
 #include <sdeflow/sample.hpp>
 
 #include <sdeflow/samplers/common.hpp>
