@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install the Debian packages sdeflow's build, tests and benchmarks need, skipping those present.
-# Usage: scripts/install-deps.sh            (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--fuzz]     (as root, or with sudo available)
+#   --fuzz  also clang's libFuzzer runtime (libclang-rt-14-dev), for -DSDEFLOW_BUILD_FUZZERS=ON
 set -euo pipefail
 packages=(cmake make g++ clang libeigen3-dev catch2 libbenchmark-dev)
+if [ "${1:-}" = "--fuzz" ]; then packages+=(libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -101,8 +101,8 @@ namespace detail::json {
 /// unique), arrays, strings and non-negative integers. Any other token is a format_error.
 struct value {
   enum class kind { object, array, string, integer } type = kind::integer;
-  std::vector<std::pair<std::string, value>> members;  // object
-  std::vector<value> items;                            // array
+  std::vector<std::string> keys;  // object: keys[i] names items[i]
+  std::vector<value> items;       // object members or array elements
   std::string text;                                    // string
   std::uint64_t number = 0;                            // integer
   std::size_t offset = 0;                              // where it starts in the file
@@ -155,13 +155,13 @@ class parser {
         skip_ws();
         if (peek() != '"') fail("expected a string key");
         std::string key = parse_string();
-        for (const auto& m : v.members) {
-          if (m.first == key) fail(message("duplicate key \"", key, "\""));
+        for (const auto& k : v.keys) {
+          if (k == key) fail(message("duplicate key \"", key, "\""));
         }
         skip_ws();
         expect(':');
-        value member = parse_value(depth + 1);
-        v.members.emplace_back(std::move(key), std::move(member));
+        v.items.push_back(parse_value(depth + 1));
+        v.keys.push_back(std::move(key));
         skip_ws();
         if (peek() == ',') {
           ++i_;
@@ -483,10 +483,14 @@ class safetensors {
     const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + 8, static_cast<std::size_t>(n));
     const detail::json::value root = detail::json::parser(text, 8).parse_document();
 
-    for (const auto& [key, v] : root.members) {
+    for (std::size_t i = 0; i < root.keys.size(); ++i) {
+      const std::string& key = root.keys[i];
+      const detail::json::value& v = root.items[i];
       if (key == "__metadata__") {
         if (v.type != detail::json::value::kind::object) fail(v.offset, "__metadata__ must be an object");
-        for (const auto& [mk, mv] : v.members) {
+        for (std::size_t k = 0; k < v.keys.size(); ++k) {
+          const std::string& mk = v.keys[k];
+          const detail::json::value& mv = v.items[k];
           if (mv.type != detail::json::value::kind::string) {
             fail(mv.offset, detail::message("__metadata__ value of \"", mk, "\" must be a string"));
           }
@@ -531,7 +535,9 @@ class safetensors {
     const detail::json::value* dtype = nullptr;
     const detail::json::value* shape = nullptr;
     const detail::json::value* offsets = nullptr;
-    for (const auto& [field, fv] : v.members) {
+    for (std::size_t i = 0; i < v.keys.size(); ++i) {
+      const std::string& field = v.keys[i];
+      const detail::json::value& fv = v.items[i];
       if (field == "dtype") dtype = &fv;
       else if (field == "shape") shape = &fv;
       else if (field == "data_offsets") offsets = &fv;
