@@ -81,8 +81,8 @@ class mlp {
     if (in != d) {
       throw dimension_mismatch(detail::message("mlp: the last layer has ", in, " outputs; expected d = ", d));
     }
-    z_.resize(layers_.size());
     h_.resize(layers_.size());
+    dact_.resize(layers_.size());
     dz_.resize(layers_.size());
   }
 
@@ -190,6 +190,8 @@ class mlp {
   }
 
  private:
+  /// Values (and activation derivatives) at (x, t); skipped when (x, t) equals the last pass, so a
+  /// score evaluation followed by JVPs at the same point costs one forward pass.
   template <class Derived>
   void forward(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
     if (x.rows() != d_) {
@@ -198,6 +200,10 @@ class mlp {
     if (!std::isfinite(static_cast<double>(t))) {
       throw invalid_argument(detail::message("mlp: t = ", t, " must be finite"));
     }
+    if (cached_ && t == last_t_ && last_x_.cols() == x.cols() && last_x_ == x.derived().template cast<Scalar>()) {
+      return;
+    }
+    cached_ = false;
     const Eigen::Index n = x.cols();
     const Eigen::Index m = freq_.size();
     // First layer: W[:, :d] x + (W[:, d:] emb(t) + b).
@@ -209,23 +215,30 @@ class mlp {
     }
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& L = layers_[l];
-      z_[l].resize(L.weight.rows(), n);
+      matrix_type& z = h_[l];  // pre-activation, then activated in place
+      z.resize(L.weight.rows(), n);
       if (l == 0) {
-        z_[l].noalias() = L.weight.leftCols(d_) * x.derived().template cast<Scalar>();
-        z_[l].colwise() += bias0_;
+        z.noalias() = L.weight.leftCols(d_) * x.derived().template cast<Scalar>();
+        z.colwise() += bias0_;
       } else {
-        z_[l].noalias() = L.weight * h_[l - 1];
-        z_[l].colwise() += L.bias;
+        z.noalias() = L.weight * h_[l - 1];
+        z.colwise() += L.bias;
       }
-      h_[l].resize(L.weight.rows(), n);
-      if (l + 1 == layers_.size()) {
-        h_[l] = z_[l];
-      } else if (act_ == activation::silu) {
-        h_[l] = z_[l].array() / (Scalar(1) + (-z_[l].array()).exp());
+      if (l + 1 == layers_.size()) break;  // linear output
+      dact_[l].resize(L.weight.rows(), n);
+      if (act_ == activation::silu) {
+        // silu(z) = z s(z), silu'(z) = s(z) (1 + z (1 - s(z))), s the logistic function.
+        dact_[l] = (Scalar(1) + (-z.array()).exp()).inverse();
+        z.array() *= dact_[l].array();                                       // z s
+        dact_[l].array() += z.array() * (Scalar(1) - dact_[l].array());      // s + z s (1 - s)
       } else {
-        h_[l] = z_[l].array().tanh();
+        z = z.array().tanh();
+        dact_[l] = Scalar(1) - z.array().square();
       }
     }
+    last_x_ = x.derived().template cast<Scalar>();
+    last_t_ = t;
+    cached_ = true;
   }
 
   /// Push tangent v (d x n) through the layers at the last forward pass; result in dz_.back().
@@ -237,19 +250,9 @@ class mlp {
       if (l == 0) {
         dz_[l].noalias() = L.weight.leftCols(d_) * v.derived().template cast<Scalar>();
       } else {
-        dz_[l].noalias() = L.weight * dh_;
+        dz_[l].noalias() = L.weight * dz_[l - 1];
       }
-      if (l + 1 < layers_.size()) {
-        dh_.resize(L.weight.rows(), v.cols());
-        const auto z = z_[l].array();
-        if (act_ == activation::silu) {
-          // d/dz [z s(z)] = s(z) (1 + z (1 - s(z))), s the logistic function.
-          const auto s = Scalar(1) / (Scalar(1) + (-z).exp());
-          dh_ = dz_[l].array() * s * (Scalar(1) + z * (Scalar(1) - s));
-        } else {
-          dh_ = dz_[l].array() * (Scalar(1) - h_[l].array().square());
-        }
-      }
+      if (l + 1 < layers_.size()) dz_[l].array() *= dact_[l].array();  // tangent of the activation
     }
   }
 
@@ -257,10 +260,13 @@ class mlp {
   vector_type freq_;
   std::vector<layer> layers_;
   activation act_;
-  // Reused buffers (see the file comment on threads).
+  // Reused buffers (see the file comment on threads): h_ activations (the last is the output), dact_
+  // activation derivatives, dz_ tangents, and the input of the last forward pass.
   mutable vector_type bias0_;
-  mutable std::vector<matrix_type> z_, h_, dz_;
-  mutable matrix_type dh_, basis_;
+  mutable std::vector<matrix_type> h_, dact_, dz_;
+  mutable matrix_type basis_, last_x_;
+  mutable Scalar last_t_ = 0;
+  mutable bool cached_ = false;
 };
 
 }  // namespace sdeflow
