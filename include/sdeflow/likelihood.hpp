@@ -29,11 +29,13 @@
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/core/random.hpp>
 #include <sdeflow/dynamics/divergence.hpp>
+#include <sdeflow/dynamics/probability_flow.hpp>
 #include <sdeflow/integrators/dormand_prince.hpp>
 #include <sdeflow/processes/affine.hpp>
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <numbers>
 #include <utility>
 #include <vector>
@@ -66,13 +68,12 @@ struct likelihood_result {
 
 namespace detail {
 
-inline void validate(const likelihood_options& o, double horizon, const char* where) {
-  require(std::isfinite(o.t_start) && o.t_start >= 0, where, "t_start", o.t_start, "must be finite and >= 0");
-  const double T = o.t_end < 0 ? horizon : o.t_end;
-  require(std::isfinite(T) && T > o.t_start, where, "t_end", T, "must be finite and > t_start");
-  if (o.divergence == divergence_estimator::hutchinson) {
-    require(o.probes >= 2, where, "probes", o.probes, "must be at least 2 (the standard error needs two)");
-  }
+/// The checked span [t0, T] of a PF-ODE solve: t_end < 0 means the process's horizon.
+inline std::pair<double, double> time_span(double t_start, double t_end, double horizon, const char* where) {
+  require(std::isfinite(t_start) && t_start >= 0, where, "t_start", t_start, "must be finite and >= 0");
+  const double T = t_end < 0 ? horizon : t_end;
+  require(std::isfinite(T) && T > t_start, where, "t_end", T, "must be finite and > t_start");
+  return {t_start, T};
 }
 
 /// PF-ODE on an augmented state: rows [0, d) are x, rows d.. the running integrals of the divergence
@@ -84,46 +85,32 @@ class augmented_flow {
   using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
 
   augmented_flow(const P& p, const Score& score, Eigen::Index d, std::vector<M> probes)
-      : p_(p), score_(score), d_(d), probes_(std::move(probes)) {}
+      : flow_(p, std::cref(score)), d_(d), probes_(std::move(probes)) {}
 
   void drift(const M& y, S t, M& out) const {
     x_ = y.topRows(d_);
-    assign_checked(sc_, score_, x_, t, "score");
-    const S a = p_.drift_rate(t);
-    const S g = p_.diffusion(t);
+    flow_.drift(x_, t, dx_);
+    out.topRows(d_) = dx_;
+    const P& p = flow_.process();
+    const Score& score = flow_.score().get();
+    const S g = p.diffusion(t);
     const S half_g2 = g * g / 2;
-    out.topRows(d_) = a * x_ - half_g2 * sc_;
-    const S base = static_cast<S>(d_) * a;
+    const S base = static_cast<S>(d_) * p.drift_rate(t);
     if (probes_.empty()) {
-      out.row(d_) = (base - half_g2 * score_divergence(score_, x_, t).array()).matrix();
+      out.row(d_) = (base - half_g2 * score_divergence(score, x_, t).array()).matrix();
     } else {
       for (std::size_t m = 0; m < probes_.size(); ++m) {
         out.row(d_ + static_cast<Eigen::Index>(m)) =
-            (base - half_g2 * probe_quadratic(score_, x_, t, probes_[m]).array()).matrix();
+            (base - half_g2 * probe_quadratic(score, x_, t, probes_[m]).array()).matrix();
       }
     }
   }
 
  private:
-  const P& p_;
-  const Score& score_;
+  probability_flow<P, std::reference_wrapper<const Score>> flow_;
   Eigen::Index d_;
   std::vector<M> probes_;
-  mutable M x_, sc_;
-};
-
-/// PF-ODE drift on a plain state (encode/decode).
-template <AffineProcess P, class Score>
-struct plain_flow {
-  using S = typename P::scalar_type;
-  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
-  const P& p;
-  const Score& score;
-  void drift(const M& x, S t, M& out) const {
-    assign_checked(out, score, x, t, "score");
-    const S g = p.diffusion(t);
-    out = p.drift_rate(t) * x - (g * g / 2) * out;
-  }
+  mutable M x_, dx_;
 };
 
 }  // namespace detail
@@ -136,11 +123,16 @@ template <AffineProcess P, class Score, class Derived, class Prior>
                                                                        const likelihood_options& opt, const Prior& prior) {
   using S = typename P::scalar_type;
   using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
-  detail::validate(opt, static_cast<double>(process.horizon()), "log_likelihood");
+  const auto [t_start, t_end] = detail::time_span(opt.t_start, opt.t_end, static_cast<double>(process.horizon()),
+                                                  "log_likelihood");
+  if (opt.divergence == divergence_estimator::hutchinson) {
+    detail::require(opt.probes >= 2, "log_likelihood", "probes", opt.probes,
+                    "must be at least 2 (the standard error needs two)");
+  }
   detail::require(x.rows() >= 1 && x.cols() >= 1, "log_likelihood", "x.cols()", x.cols(), "must be a non-empty batch");
   const Eigen::Index d = x.rows(), n = x.cols();
-  const S t0 = static_cast<S>(opt.t_start);
-  const S T = static_cast<S>(opt.t_end < 0 ? static_cast<double>(process.horizon()) : opt.t_end);
+  const S t0 = static_cast<S>(t_start);
+  const S T = static_cast<S>(t_end);
 
   std::vector<M> probes;
   if (opt.divergence == divergence_estimator::hutchinson) {
@@ -208,12 +200,10 @@ template <AffineProcess P, class Score, class Derived>
 solve_flow(const P& process, const Score& score, const Eigen::MatrixBase<Derived>& x, const flow_options& opt,
            bool forward, const char* where) {
   using S = typename P::scalar_type;
-  require(std::isfinite(opt.t_start) && opt.t_start >= 0, where, "t_start", opt.t_start, "must be finite and >= 0");
-  const double T = opt.t_end < 0 ? static_cast<double>(process.horizon()) : opt.t_end;
-  require(std::isfinite(T) && T > opt.t_start, where, "t_end", T, "must be finite and > t_start");
+  const auto [t0, T] = time_span(opt.t_start, opt.t_end, static_cast<double>(process.horizon()), where);
   Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> y = x.derived().template cast<S>();
-  const plain_flow<P, Score> sys{process, score};
-  const S a = static_cast<S>(opt.t_start), b = static_cast<S>(T);
+  const probability_flow<P, std::reference_wrapper<const Score>> sys(process, std::cref(score));
+  const S a = static_cast<S>(t0), b = static_cast<S>(T);
   const adaptive_report rep = forward ? integrate_adaptive(sys, y, a, b, opt.ode) : integrate_adaptive(sys, y, b, a, opt.ode);
   return {std::move(y), rep};
 }

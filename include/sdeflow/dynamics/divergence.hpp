@@ -12,9 +12,9 @@
 /// - neither: the score's Jacobian is computed by forward-mode dual numbers (core/dual.hpp), which
 ///   needs a score templated on the scalar type (callable with a batch of sdeflow::dual<S>).
 ///
-/// Hutchinson (1990): for a probe v with E[v v^T] = I, E[v^T J v] = tr J. Rademacher probes (+-1)
-/// have the smallest variance, 2 sum_{i != j} J_ij^2 ... (Hutchinson 1990); Gaussian probes add
-/// 2 sum_i J_ii^2. Probes come from the counter-based normal_source, so they are reproducible per
+/// Hutchinson (1990): for a probe v with E[v v^T] = I, E[v^T J v] = tr J. For a symmetric J (a
+/// score's Jacobian is a Hessian) the variance is 2 sum_{i != j} J_ij^2 with Rademacher probes (+-1),
+/// the smallest possible, and 2 sum_{i,j} J_ij^2 with Gaussian probes. Probes come from the counter-based normal_source, so they are reproducible per
 /// (seed, sample index) and independent of how the batch is split.
 
 #include <sdeflow/core/checked_call.hpp>
