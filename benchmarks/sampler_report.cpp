@@ -69,11 +69,11 @@ int main(int argc, char** argv) {
 
     std::vector<sampler> samplers = {
         {"reverse SDE EM (VP)", [&](std::size_t b, Eigen::Index k) {
-           auto r = sdeflow::sample_reverse_sde(vp, s_vp, d, k, {.steps = b, .t_end = t_end, .seed = 5});
+           auto r = sdeflow::sample_reverse_sde(vp, s_vp, d, k, sdeflow::uniform_schedule(1.0, t_end, b), opt);
            return std::tuple{r.samples, r.report.evaluations, vp.mean_scale(t_end), vp.marginal_std(t_end)};
          }},
         {"PF-ODE RK4 (VP)", [&](std::size_t b, Eigen::Index k) {
-           auto r = sdeflow::sample_probability_flow(vp, s_vp, d, k, {.steps = std::max<std::size_t>(b / 4, 1), .t_end = t_end, .seed = 5});
+           auto r = sdeflow::sample_probability_flow(vp, s_vp, d, k, sdeflow::uniform_schedule(1.0, t_end, std::max<std::size_t>(b / 4, 1)), opt);
            return std::tuple{r.samples, r.report.evaluations, vp.mean_scale(t_end), vp.marginal_std(t_end)};
          }},
         {"DDPM (VP)", [&](std::size_t b, Eigen::Index k) {

@@ -68,18 +68,15 @@ void run_process(const std::string& name, const P& p, double t_end, const std::f
   const std::vector<std::size_t> budgets = {8, 20, 48, 100, 200, 500, 1000};
   for (std::size_t nfe : budgets) {
     const bool last = nfe == budgets.back();
-    const sdeflow::sample_options<> base{.steps = nfe, .t_end = t_end, .seed = 42};
-    const auto em = sdeflow::sample_reverse_sde(p, score, 2, n_samples, base);
+    const sdeflow::sampler_options<Eigen::MatrixXd> opt{.seed = 42};
+    auto grid = [&](std::size_t steps) { return sdeflow::time_grid<>::uniform(p.horizon(), t_end, steps); };
+    const auto em = sdeflow::sample_reverse_sde(p, score, 2, n_samples, grid(nfe), opt);
     record("reverse-SDE-EM", em.report.evaluations, em.samples, last);
-    const auto eu = sdeflow::sample_probability_flow(p, score, 2, n_samples, base, sdeflow::euler{});
+    const auto eu = sdeflow::sample_probability_flow(p, score, 2, n_samples, grid(nfe), opt, sdeflow::euler{});
     record("PF-ODE-Euler", eu.report.evaluations, eu.samples, last);
-    auto half = base;
-    half.steps = nfe / 2;
-    const auto he = sdeflow::sample_probability_flow(p, score, 2, n_samples, half, sdeflow::heun{});
+    const auto he = sdeflow::sample_probability_flow(p, score, 2, n_samples, grid(nfe / 2), opt, sdeflow::heun{});
     record("PF-ODE-Heun", he.report.evaluations, he.samples, last);
-    auto quarter = base;
-    quarter.steps = nfe / 4;
-    const auto r4 = sdeflow::sample_probability_flow(p, score, 2, n_samples, quarter, sdeflow::rk4{});
+    const auto r4 = sdeflow::sample_probability_flow(p, score, 2, n_samples, grid(nfe / 4), opt, sdeflow::rk4{});
     record("PF-ODE-RK4", r4.report.evaluations, r4.samples, last);
   }
 }

@@ -58,10 +58,10 @@ int main(int argc, char** argv) {
 
     const Eigen::Index n = 2000;
     auto t0 = std::chrono::steady_clock::now();
-    const auto sde = sdeflow::sample_reverse_sde(vp, score, 2, n, {.steps = 500, .t_end = t_min, .seed = 1});
+    const auto sde = sdeflow::sample_reverse_sde(vp, score, 2, n, sdeflow::time_grid<>::uniform(1.0, t_min, 500), {.seed = 1});
     const double sde_s = seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
-    const auto ode = sdeflow::sample_probability_flow(vp, score, 2, n, {.steps = 100, .t_end = t_min, .seed = 2});
+    const auto ode = sdeflow::sample_probability_flow(vp, score, 2, n, sdeflow::time_grid<>::uniform(1.0, t_min, 100), {.seed = 2});
     const double ode_s = seconds_since(t0);
     const Eigen::MatrixXd normal = sdeflow::sample_prior(vp, 2, n, sdeflow::normal_source(3));
 

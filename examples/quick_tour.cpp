@@ -13,13 +13,14 @@ int main() {
   auto score = sdeflow::exact_score(mix, vp);
 
   // 10,000 samples by the reverse-time SDE, 500 Euler-Maruyama steps from T = 1 down to 1e-3.
-  auto sde = sdeflow::sample_reverse_sde(vp, score, 2, 10000, {.steps = 500, .t_end = 1e-3, .seed = 7});
+  auto grid = sdeflow::uniform_schedule(1.0, 1e-3, 500);
+  auto sde = sdeflow::sample_reverse_sde(vp, score, 2, 10000, grid, {.seed = 7});
   const Eigen::MatrixXd x = sde.samples;
   std::printf("reverse SDE: %zu evaluations, sample mean (%.3f, %.3f), exact (0, 0)\n", sde.report.evaluations,
               x.row(0).mean(), x.row(1).mean());
 
   // The same with the probability-flow ODE and RK4.
-  auto ode = sdeflow::sample_probability_flow(vp, score, 2, 10000, {.steps = 50});
+  auto ode = sdeflow::sample_probability_flow(vp, score, 2, 10000, sdeflow::uniform_schedule(1.0, 1e-3, 50));
   std::printf("PF-ODE RK4: %zu evaluations, MMD^2 to the exact mixture %.2e\n", ode.report.evaluations,
               sdeflow::mmd_to_mixture(ode.samples.leftCols(2000), mix, vp.mean_scale(1e-3), vp.marginal_std(1e-3), 1.0));
 

@@ -33,11 +33,12 @@ int main() {
   report("DDPM, uniform t, 200 steps", sdeflow::sample_ddpm(net, xT, sdeflow::uniform_schedule(1.0, 0.0, 200),
                                                            sdeflow::ddpm_variance::posterior, opt));
 
-  // A per-step callback: print the noise level and stop when asked.
+  // An observer: sees every grid point with the model's x0_hat; returning false would stop the run.
   sdeflow::sampler_options<X> watched = opt;
-  watched.callback = [](const sdeflow::step_info<X>& s) {
-    if (s.step % 5 == 0) std::printf("  step %2zu  t = %.3f -> %.3f  |x0_hat| mean %.3f\n", s.step, s.t, s.t_next,
-                                     s.denoised.colwise().norm().mean());
+  watched.observer = [](const sdeflow::step_info<X>& s) {
+    if (s.denoised != nullptr && s.index % 5 == 0) {
+      std::printf("  step %2zu  t = %.3f  |x0_hat| mean %.3f\n", s.index, s.t, s.denoised->colwise().norm().mean());
+    }
     return true;
   };
   report("Euler ancestral, 20 steps (watched)", sdeflow::sample_euler_ancestral(net, xT, karras, 1.0, watched));

@@ -9,7 +9,7 @@ sdeflow::vp_process<sdeflow::linear_beta<double>>:
     x_t = s(t) x_0 + sigma(t) eps,   s = exp(-B/2),  sigma = sqrt(1 - exp(-B)),  B = 0.1 t + 9.95 t^2
     loss = E_{t ~ U(t_min, 1), x_0, eps} |eps_theta(x_t, t) - eps|^2
 
-The network is sdeflow::mlp's architecture (include/sdeflow/networks/mlp.hpp): input
+The network is sdeflow::mlp's architecture (include/sdeflow/models/mlp.hpp): input
 [x, sin(w t), cos(w t)], SiLU hidden layers, linear output. Outputs (committed, so C++ needs no Python):
 
     examples/data/two_moons_eps.safetensors     F32 weights, metadata describing process and data

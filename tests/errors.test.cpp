@@ -50,8 +50,9 @@ TEST_CASE("mismatched dimensions between process / score / model and state", "[e
   CHECK_THROWS_AS(score(x3, 0.5), sdeflow::dimension_mismatch);
   CHECK_THROWS_WITH(score(x3, 0.5), Contains("x has 3 rows but the mixture has dimension 2"));
   // Through the samplers: a 3-D start for a 2-D score.
-  CHECK_THROWS_AS(sdeflow::sample_reverse_sde(vp, score, 3, 10), sdeflow::dimension_mismatch);
-  CHECK_THROWS_AS(sdeflow::sample_probability_flow(vp, score, x3), sdeflow::dimension_mismatch);
+  const auto grid = sdeflow::time_grid<>::uniform(1.0, 1e-3, 10);
+  CHECK_THROWS_AS(sdeflow::sample_reverse_sde(vp, score, 3, 10, grid), sdeflow::dimension_mismatch);
+  CHECK_THROWS_AS(sdeflow::sample_probability_flow(vp, score, x3, grid), sdeflow::dimension_mismatch);
   // A user score that returns the wrong shape is caught before it resizes anything.
   const sdeflow::reverse_sde bad(vp, [](const Eigen::MatrixXd& x, double) { return Eigen::MatrixXd(x.rows() + 1, x.cols()); });
   Eigen::MatrixXd x2 = Eigen::MatrixXd::Ones(2, 5);
@@ -68,11 +69,14 @@ TEST_CASE("mismatched dimensions between process / score / model and state", "[e
 TEST_CASE("invalid sampling requests", "[errors]") {
   const sdeflow::vp_process<> vp;
   const auto score = sdeflow::exact_score(sdeflow::gaussian_mixture<>::ring(4, 1.0, 0.2), vp);
-  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, 10, {.steps = 10, .t_end = 1.0}), Contains("t_end = 1"));
-  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, 10, {.steps = 10, .t_end = -0.1}), Contains("t_end = -0.1"));
-  CHECK_THROWS_WITH(sdeflow::sample_probability_flow(vp, score, 2, 10, {.steps = 0}), Contains("steps = 0"));
-  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 0, 10), Contains("d = 0"));
-  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, -1), Contains("n = -1"));
+  using grid = sdeflow::time_grid<>;
+  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, 10, grid::uniform(1.0, 1.0, 10)), Contains("1"));
+  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, 10, grid::uniform(1.0, -0.1, 10)), Contains("grid.back() = -0.1"));
+  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, 10, grid::uniform(2.0, 0.1, 10)), Contains("grid.front() = 2"));
+  CHECK_THROWS_WITH(sdeflow::sample_probability_flow(vp, score, 2, 10, grid::uniform(0.1, 1.0, 10)), Contains("grid.back() = 1"));
+  CHECK_THROWS_WITH(sdeflow::sample_probability_flow(vp, score, 2, 10, grid::uniform(1.0, 0.0, 0)), Contains("steps = 0"));
+  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 0, 10, grid::uniform(1.0, 0.0, 4)), Contains("d = 0"));
+  CHECK_THROWS_WITH(sdeflow::sample_reverse_sde(vp, score, 2, -1, grid::uniform(1.0, 0.0, 4)), Contains("n = -1"));
 }
 
 TEST_CASE("a state that becomes non-finite is reported with its step and time", "[errors]") {

@@ -27,7 +27,7 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 #include <sdeflow/dynamics/divergence.hpp>
 #include <sdeflow/dynamics/probability_flow.hpp>
 #include <sdeflow/integrators/dormand_prince.hpp>

@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// \file sdeflow.hpp
-/// Umbrella header: everything sdeflow offers. Layers, top to bottom (no include points up):
-/// core -> io -> networks -> processes -> scores -> dynamics -> integrators -> diagnostics -> sample,
-/// likelihood -> samplers.
+/// Umbrella header: everything sdeflow offers. Layers, bottom to top (a header includes only its own
+/// layer and those below it):
+/// core -> noise -> io -> processes -> scores -> models -> dynamics -> integrators -> diagnostics ->
+/// likelihood -> samplers (engine, then the samplers on it).
 
-#include <sdeflow/core/brownian_tree.hpp>
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/dual.hpp>
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/noise.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/core/noise_types.hpp>
+#include <sdeflow/core/observer.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/core/types.hpp>
 
-#include <sdeflow/io/safetensors.hpp>
+#include <sdeflow/noise/brownian_increments.hpp>
+#include <sdeflow/noise/brownian_tree.hpp>
+#include <sdeflow/noise/random.hpp>
+#include <sdeflow/noise/sources.hpp>
 
-#include <sdeflow/networks/mlp.hpp>
+#include <sdeflow/io/safetensors.hpp>
 
 #include <sdeflow/processes/affine.hpp>
 #include <sdeflow/processes/beta_schedules.hpp>
@@ -30,9 +33,12 @@
 #include <sdeflow/processes/variance_exploding.hpp>
 #include <sdeflow/processes/variance_preserving.hpp>
 
-#include <sdeflow/scores/adapters.hpp>
 #include <sdeflow/scores/gaussian_mixture.hpp>
-#include <sdeflow/scores/parameterization.hpp>
+
+#include <sdeflow/models/adapters.hpp>
+#include <sdeflow/models/guidance.hpp>
+#include <sdeflow/models/mlp.hpp>
+#include <sdeflow/models/parameterization.hpp>
 
 #include <sdeflow/dynamics/divergence.hpp>
 #include <sdeflow/dynamics/probability_flow.hpp>
@@ -56,11 +62,10 @@
 #include <sdeflow/diagnostics/moments.hpp>
 
 #include <sdeflow/likelihood.hpp>
-#include <sdeflow/sample.hpp>
 
-#include <sdeflow/samplers/common.hpp>
 #include <sdeflow/samplers/ddim.hpp>
-#include <sdeflow/samplers/flow.hpp>
+#include <sdeflow/samplers/engine.hpp>
 #include <sdeflow/samplers/k_samplers.hpp>
 #include <sdeflow/samplers/langevin.hpp>
+#include <sdeflow/samplers/ode_sde.hpp>
 #include <sdeflow/samplers/schedules.hpp>

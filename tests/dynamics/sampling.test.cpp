@@ -46,26 +46,26 @@ TEST_CASE("reverse SDE (Euler-Maruyama) reproduces the mixture", "[sampling][sta
   SECTION("VP") {
     const sdeflow::vp_process<> p;
     const auto out = sdeflow::sample_reverse_sde(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 1),
-                                                 {.steps = 1000, .t_end = 1e-3, .seed = 10});
+                                                 sdeflow::time_grid<>::uniform(p.horizon(), 1e-3, 1000), {.seed = 10});
     CHECK(out.report.evaluations == 1000);
     check_reproduces_mixture(p, out.samples, 1e-3);
   }
   SECTION("VE") {
     const sdeflow::ve_process<> p(0.01, 20.0);
     const auto out = sdeflow::sample_reverse_sde(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 2),
-                                                 {.steps = 1000, .t_end = 0.0, .seed = 11});
+                                                 sdeflow::time_grid<>::uniform(p.horizon(), 0.0, 1000), {.seed = 11});
     check_reproduces_mixture(p, out.samples, 0.0);
   }
   SECTION("sub-VP") {
     const sdeflow::sub_vp_process<> p;
     const auto out = sdeflow::sample_reverse_sde(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 3),
-                                                 {.steps = 1000, .t_end = 1e-3, .seed = 12});
+                                                 sdeflow::time_grid<>::uniform(p.horizon(), 1e-3, 1000), {.seed = 12});
     check_reproduces_mixture(p, out.samples, 1e-3);
   }
   SECTION("VP from the N(0, I) prior") {
     const sdeflow::vp_process<> p;
     const auto out = sdeflow::sample_reverse_sde(p, sdeflow::exact_score(ring, p), 2, n,
-                                                 {.steps = 1000, .t_end = 1e-3, .seed = 13});
+                                                 sdeflow::time_grid<>::uniform(p.horizon(), 1e-3, 1000), {.seed = 13});
     check_reproduces_mixture(p, out.samples, 1e-3);
   }
 }
@@ -75,20 +75,20 @@ TEST_CASE("probability-flow ODE (RK4 / Heun) reproduces the mixture", "[sampling
   SECTION("VP, RK4") {
     const sdeflow::vp_process<> p;
     const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 4),
-                                                      {.steps = 100, .t_end = 1e-3});
+                                                      sdeflow::time_grid<>::uniform(p.horizon(), 1e-3, 100));
     CHECK(out.report.evaluations == 400);
     check_reproduces_mixture(p, out.samples, 1e-3);
   }
   SECTION("VE, RK4") {
     const sdeflow::ve_process<> p(0.01, 20.0);
     const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 5),
-                                                      {.steps = 100, .t_end = 0.0});
+                                                      sdeflow::time_grid<>::uniform(p.horizon(), 0.0, 100));
     check_reproduces_mixture(p, out.samples, 0.0);
   }
   SECTION("sub-VP, Heun") {
     const sdeflow::sub_vp_process<> p;
     const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 6),
-                                                      {.steps = 200, .t_end = 1e-3}, sdeflow::heun{});
+                                                      sdeflow::time_grid<>::uniform(p.horizon(), 1e-3, 200), {}, sdeflow::heun{});
     CHECK(out.report.evaluations == 400);
     check_reproduces_mixture(p, out.samples, 1e-3);
   }
@@ -102,7 +102,7 @@ TEST_CASE("the probability-flow ODE transports exact p_T draws to exact p_t poin
   Eigen::MatrixXd xT(2, 3);
   xT << 0.5, -1.0, 2.0, 0.0, 1.5, -0.7;
   const double t_end = 0.3;
-  const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(g, p), xT, {.steps = 200, .t_end = t_end});
+  const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(g, p), xT, sdeflow::time_grid<>::uniform(p.horizon(), t_end, 200));
   auto c = [&](double t) { return std::sqrt(p.mean_scale(t) * p.mean_scale(t) * 0.25 + std::pow(p.marginal_std(t), 2)); };
   const Eigen::Vector2d mu(1.0, -2.0);
   const Eigen::MatrixXd expected =
@@ -113,22 +113,23 @@ TEST_CASE("the probability-flow ODE transports exact p_T draws to exact p_t poin
 TEST_CASE("same seed / same bits across batch splits; different seeds differ", "[sampling][reproducibility]") {
   const sdeflow::vp_process<> p;
   const auto score = sdeflow::exact_score(ring, p);
-  const sdeflow::sample_options<> opt{.steps = 50, .t_end = 1e-3, .seed = 77};
-  const auto whole = sdeflow::sample_reverse_sde(p, score, 2, 100, opt).samples;
+  const auto grid = sdeflow::time_grid<>::uniform(1.0, 1e-3, 50);
+  const sdeflow::sampler_options<Eigen::MatrixXd> opt{.seed = 77};
+  const auto whole = sdeflow::sample_reverse_sde(p, score, 2, 100, grid, opt).samples;
   Eigen::MatrixXd pieces(2, 100);
   Eigen::Index start = 0;
   for (Eigen::Index len : {37, 1, 62}) {
     auto o = opt;
     o.sample_offset = static_cast<std::uint64_t>(start);
-    pieces.middleCols(start, len) = sdeflow::sample_reverse_sde(p, score, 2, len, o).samples;
+    pieces.middleCols(start, len) = sdeflow::sample_reverse_sde(p, score, 2, len, grid, o).samples;
     start += len;
   }
   CHECK((pieces.array() == whole.array()).all());
   auto other = opt;
   other.seed = 78;
-  CHECK((sdeflow::sample_reverse_sde(p, score, 2, 100, other).samples.array() != whole.array()).all());
+  CHECK((sdeflow::sample_reverse_sde(p, score, 2, 100, grid, other).samples.array() != whole.array()).all());
   // The ODE is deterministic given its start; the start comes from the seed's prior stream.
-  const auto a = sdeflow::sample_probability_flow(p, score, 2, 100, opt).samples;
-  const auto b = sdeflow::sample_probability_flow(p, score, 2, 100, opt).samples;
+  const auto a = sdeflow::sample_probability_flow(p, score, 2, 100, grid, opt).samples;
+  const auto b = sdeflow::sample_probability_flow(p, score, 2, 100, grid, opt).samples;
   CHECK((a.array() == b.array()).all());
 }

@@ -4,7 +4,7 @@
 // is a bug. Build with -DSDEFLOW_BUILD_FUZZERS=ON (clang++), run e.g.
 //   build/clang/tests/fuzz_safetensors -max_total_time=60 tests/fuzz/corpus
 #include <sdeflow/io/safetensors.hpp>
-#include <sdeflow/networks/mlp.hpp>
+#include <sdeflow/models/mlp.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -97,7 +97,7 @@ TEST_CASE("the velocity-form PF-ODE equals the score-form PF-ODE", "[samplers]")
   const auto m = exact_model(sdeflow_test::ring(), vp);
   const X x = sdeflow::initial_noise(vp, 2, 30);
   const auto a = sdeflow::sample_flow(m, x, sdeflow::uniform_schedule(1.0, 1e-3, 40)).samples;
-  const auto b = sdeflow::sample_probability_flow(vp, score, x, {.steps = 40, .t_end = 1e-3}).samples;
+  const auto b = sdeflow::sample_probability_flow(vp, score, x, sdeflow::uniform_schedule(1.0, 1e-3, 40)).samples;
   CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9);
 }
 
@@ -146,14 +146,14 @@ TEST_CASE("callbacks see every step and can stop early; temperature scales the n
   const auto grid = sdeflow::uniform_schedule(1.0, 0.0, 10);
   std::vector<double> times;
   sdeflow::sampler_options<X> opt;
-  opt.callback = [&](const sdeflow::step_info<X>& s) {
+  opt.observer = [&](const sdeflow::step_info<X>& s) {
     times.push_back(s.t);
-    CHECK(s.t_next == grid[s.step + 1]);
-    CHECK(s.denoised.cols() == 5);
-    return s.step < 3;
+    CHECK(s.t == grid[s.index]);
+    CHECK((s.index == 0 || (s.denoised != nullptr && s.denoised->cols() == 5)));
+    return s.index < 4;
   };
   const auto out = sdeflow::sample_ddim(m, x, grid, 0.0, opt);
-  CHECK(times.size() == 4);
+  CHECK(times.size() == 5);
   CHECK(out.report.steps == 4);
   CHECK(out.report.stopped_early);
   // Temperature: the prior draw scales exactly; temperature 0 removes the injected noise.

@@ -30,4 +30,15 @@ void assign_checked(X& out, const F& f, const X& x, scalar_of<X> t, const char* 
   out = std::forward<decltype(r)>(r);
 }
 
+/// out = score(x, t): through the score's own `score(x, t, out)` when it has one (models: no
+/// temporary, exact for score models), else as assign_checked.
+template <class F, State X>
+void eval_score(X& out, const F& score, const X& x, scalar_of<X> t) {
+  if constexpr (requires { unwrap(score).score(x, t, out); }) {
+    unwrap(score).score(x, t, out);
+  } else {
+    assign_checked(out, score, x, t, "score");
+  }
+}
+
 }  // namespace sdeflow::detail

@@ -19,14 +19,22 @@
 /// - NoiseSchedule<P>:       s(t) and sigma(t) of x_t = s x_0 + sigma eps (what samplers need).
 /// - AffineProcess<P>:       forward SDE with p(x_t | x_0) = N(s(t) x_0, sigma(t)^2 I).
 ///
+/// Models (what a diffusion sampler calls):
+/// - DiffusionModel<M, X>:   m.process() is a NoiseSchedule and m.predict(x, t, x0_hat, eps_hat) fills both.
+///
 /// Noise and steppers:
+/// - NoiseSource<N, X>:        n.normal(k, t, t_next, z) fills z with standard normals for draw k spanning
+///                             [t, t_next] (noise/: counter-based, Brownian tree, recorded, user generator).
 /// - BrownianIncrements<N, X>: n.increment(k, t, h, dW) fills dW ~ N(0, |h| I) for step k.
-/// - OdeStepper:               st.step(sys, x, t, h, workspace)  (SdeStepper: core/noise.hpp).
+/// - OdeStepper:               st.step(sys, x, t, h, workspace)  (SdeStepper: core/noise_types.hpp).
+/// Samplers (samplers/engine.hpp) and observers (core/observer.hpp) have concepts beside their drivers.
 
 #include <sdeflow/core/types.hpp>
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 
 namespace sdeflow {
 
@@ -78,7 +86,7 @@ template <class Sys, class X>
 concept AdditiveNoiseSde = HasDrift<Sys, X> && HasScalarDiffusion<Sys, X>;
 
 /// dx = f(x,t) dt + g(x,t) dW with a state-dependent diffusion (diagonal, scalar or general noise,
-/// see core/noise.hpp).
+/// see core/noise_types.hpp).
 template <class Sys, class X>
 concept StateDiffusionSde = HasDrift<Sys, X> && HasDiagonalDiffusion<Sys, X> && !HasScalarDiffusion<Sys, X>;
 
@@ -107,7 +115,39 @@ concept AffineProcess = NoiseSchedule<P> && requires(const P& p, typename P::sca
   { p.prior_std() } -> std::convertible_to<typename P::scalar_type>;
 };
 
+// ---- models ----------------------------------------------------------------------------------
+
+/// m.process() returns a NoiseSchedule (x_t = s(t) x_0 + sigma(t) eps).
+template <class M>
+concept HasNoiseSchedule = requires(const M& m) {
+  requires NoiseSchedule<std::remove_cvref_t<decltype(m.process())>>;
+};
+
+/// The schedule type of a model.
+template <HasNoiseSchedule M>
+using schedule_of = std::remove_cvref_t<decltype(std::declval<const M&>().process())>;
+
+/// m.predict(x, t, x0, eps) writes the denoised estimate x0_hat and the noise estimate eps_hat.
+template <class M, class X>
+concept PredictsDenoised = State<X> && HasNoiseSchedule<M> &&
+                           requires(const M& m, const X& x, typename schedule_of<M>::scalar_type t, X& x0, X& eps) {
+                             m.predict(x, t, x0, eps);
+                           };
+
+/// What every diffusion sampler calls on a model: its schedule and one prediction (x0_hat, eps_hat)
+/// per evaluation. `sdeflow::model` (models/parameterization.hpp) turns a network of any
+/// parameterization, or a score, into one.
+template <class M, class X>
+concept DiffusionModel = HasNoiseSchedule<M> && PredictsDenoised<M, X>;
+
 // ---- noise and steppers ----------------------------------------------------------------------
+
+/// Standard normal draws: n.normal(k, t, t_next, z) fills z (shape preset) with N(0, 1) values for
+/// draw k, which spans [t, t_next] (t == t_next for a draw at one time, such as a Langevin step).
+template <class N, class X>
+concept NoiseSource = State<X> && requires(N& n, std::uint64_t k, scalar_of<X> t, X& z) {
+  n.normal(k, t, t, z);
+};
 
 /// Fills the Brownian increment of step k (from t to t + h) into dW, whose shape is preset.
 template <class N, class X>

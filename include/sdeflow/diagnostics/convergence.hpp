@@ -21,7 +21,7 @@
 /// \endcode
 
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/integrators/integrate.hpp>
 

@@ -10,7 +10,7 @@
 /// Both are noisy for finite samples: compare against the same statistic between two exact draws.
 
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 
 #include <Eigen/Core>
 

@@ -19,7 +19,7 @@
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/dual.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 #include <sdeflow/core/types.hpp>
 
 #include <concepts>

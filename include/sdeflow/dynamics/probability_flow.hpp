@@ -23,7 +23,7 @@ class probability_flow {
   /// out = f(x, t) - 1/2 g(t)^2 score(x, t).
   template <State X>
   void drift(const X& x, scalar_type t, X& out) const {
-    detail::assign_checked(out, score_, x, t, "score");
+    detail::eval_score(out, score_, x, t);
     const scalar_type g = p_.diffusion(t);
     out = p_.drift_rate(t) * x - (g * g / 2) * out;
   }

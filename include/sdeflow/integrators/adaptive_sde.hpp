@@ -15,8 +15,9 @@
 ///   auto rep = sdeflow::integrate_sde_adaptive(sdeflow::sra1{}, sys, x, 0.0, 1.0, tree, {.rtol = 1e-3, .atol = 1e-3});
 /// \endcode
 
-#include <sdeflow/core/brownian_tree.hpp>
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/noise/brownian_tree.hpp>
+#include <sdeflow/core/noise_types.hpp>
+#include <sdeflow/core/observer.hpp>
 #include <sdeflow/integrators/dormand_prince.hpp>
 #include <sdeflow/integrators/integrate.hpp>
 
@@ -36,12 +37,14 @@ struct sde_adaptive_options {
   std::size_t max_steps = 100000;
 };
 
-/// Integrate from t0 to t1 > t0 on the tree's path; observer(k, t_k, x_k) at every accepted step.
-template <class Stepper, class Sys, State X, class Observer = no_observer>
-  requires SdeStepper<Stepper, Sys, X>
+/// Integrate from t0 to t1 on the tree's path, forwards (t1 > t0) or backwards (t1 < t0, e.g. a
+/// reverse-time SDE from T down to t_end: the steps are negative and see the time-reversed increments);
+/// the tree must span both ends. The observer (core/observer.hpp) sees every accepted step; false stops.
+template <class Stepper, class Sys, State X, class Obs = no_observer>
+  requires SdeStepper<Stepper, Sys, X> && Observer<std::remove_cvref_t<Obs>, X>
 adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X& x, double t0, double t1,
                                        brownian_tree& tree, const sde_adaptive_options& opt = {},
-                                       Observer&& observer = {}) {
+                                       Obs&& observer = {}) {
   constexpr bool supported = detail::check_support<Stepper, noise_of<Sys, X>, calculus_of<Sys>>();
   if constexpr (!supported) {
     return {};
@@ -55,11 +58,13 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
     detail::require(opt.min_factor > 0 && opt.min_factor < 1, w, "min_factor", opt.min_factor, "must lie in (0, 1)");
     detail::require(opt.max_factor > 1, w, "max_factor", opt.max_factor, "must be > 1");
     detail::require(opt.max_steps >= 1, w, "max_steps", opt.max_steps, "must be at least 1");
-    detail::require(std::isfinite(t0) && std::isfinite(t1) && t1 > t0, w, "t1", t1, "must be finite and > t0");
+    detail::require(std::isfinite(t0), w, "t0", t0, "must be finite");
+    detail::require(std::isfinite(t1) && t1 != t0, w, "t1", t1, "must be finite and differ from t0");
+    const double dir = t1 > t0 ? 1.0 : -1.0;
     const double quantum = 2 * tree.resolution();
     const double dt_min = std::max(opt.dt_min, quantum);
     auto snap = [&](double h) { return std::max(quantum, std::round(h / quantum) * quantum); };
-    double h = snap(opt.dt_initial > 0 ? opt.dt_initial : (t1 - t0) / 64);
+    double h = snap(opt.dt_initial > 0 ? opt.dt_initial : std::fabs(t1 - t0) / 64);
     const Eigen::Index m = wiener_dimension<Sys, X>(sys, x.rows());
     typename Stepper::template workspace<X> ws(x, m);
     increment_of<Sys, X> dW(m, x.cols()), chi(m, x.cols());
@@ -77,15 +82,18 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
     adaptive_report rep;
     double t = t0;
     detail::check_finite(x, 0, static_cast<S>(t));
-    detail::observe(observer, 0, static_cast<S>(t), x);
-    while (t1 - t > 0.5 * tree.resolution()) {
+    if (!detail::observe(observer, 0, static_cast<S>(t), x)) {
+      rep.stopped_early = true;
+      return rep;
+    }
+    while (dir * (t1 - t) > 0.5 * tree.resolution()) {
       if (rep.accepted + rep.rejected >= opt.max_steps) {
         throw integration_error(detail::message(w, ": max_steps = ", opt.max_steps, " reached at t = ", t), t);
       }
       if (h < dt_min) {
         throw integration_error(detail::message(w, ": step size ", h, " fell below dt_min = ", dt_min, " at t = ", t), t);
       }
-      const double step = std::min(h, t1 - t);
+      const double step = dir * std::min(h, dir * (t1 - t));
       full = x;
       advance(full, t, step);
       half = x;
@@ -100,13 +108,16 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
         t += step;
         ++rep.accepted;
         detail::check_finite(x, rep.accepted, static_cast<S>(t));
-        if (!detail::observe(observer, rep.accepted, static_cast<S>(t), x)) break;
+        if (!detail::observe(observer, rep.accepted, static_cast<S>(t), x)) {
+          rep.stopped_early = dir * (t1 - t) > 0.5 * tree.resolution();
+          break;
+        }
         const double factor = err == 0 ? opt.max_factor : std::clamp(opt.safety * std::pow(err, -exponent), opt.min_factor, opt.max_factor);
-        h = snap(step * factor);
+        h = snap(std::fabs(step) * factor);
       } else {
         ++rep.rejected;
         const double factor = std::isfinite(err) ? std::max(opt.min_factor, opt.safety * std::pow(err, -exponent)) : opt.min_factor;
-        const double next = std::round(step * factor / quantum) * quantum;
+        const double next = std::round(std::fabs(step) * factor / quantum) * quantum;
         h = next < quantum ? 0.0 : next;  // below the tree's resolution: reported as dt_min
       }
     }

@@ -45,6 +45,7 @@ struct adaptive_report {
   std::size_t accepted = 0;
   std::size_t rejected = 0;
   std::size_t evaluations = 0;
+  bool stopped_early = false;   ///< the observer returned false (the state is then at the end of that step)
 };
 
 namespace detail {
@@ -64,11 +65,12 @@ inline void validate(const dopri5_options& o) {
 }  // namespace detail
 
 /// Integrate an ODE system adaptively from t0 to t1, in place on x; `observer(i, t_i, x(t_i))` is
-/// called for each requested output time (monotone, within [t0, t1]).
-template <class Sys, State X, class Observer = no_observer>
-  requires OdeSystem<Sys, X>
+/// called for each requested output time (monotone, within [t0, t1]). An observer that returns false
+/// stops the run at the end of the step holding that output time (report.stopped_early).
+template <class Sys, State X, class Obs = no_observer>
+  requires OdeSystem<Sys, X> && Observer<std::remove_cvref_t<Obs>, X>
 adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar_of<X> t1, const dopri5_options& opt = {},
-                                   const std::vector<scalar_of<X>>& output_times = {}, Observer&& observer = {}) {
+                                   const std::vector<scalar_of<X>>& output_times = {}, Obs&& observer = {}) {
   using S = scalar_of<X>;
   detail::validate(opt);
   detail::require(std::isfinite(t0), "integrate_adaptive", "t0", t0, "must be finite");
@@ -163,14 +165,16 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
         const S h00 = (1 + 2 * th) * (1 - th) * (1 - th), h10 = th * (1 - th) * (1 - th);
         const S h01 = th * th * (3 - 2 * th), h11 = th * th * (th - 1);
         out = h00 * x + (h10 * hs) * k1 + h01 * xn + (h11 * hs) * k7;
-        detail::observe(observer, next_out, output_times[next_out], out);
+        if (!detail::observe(observer, next_out, output_times[next_out], out)) rep.stopped_early = true;
         ++next_out;
+        if (rep.stopped_early) break;
       }
       t = tn;
       x.swap(xn);
       k1.swap(k7);
       ++rep.accepted;
       detail::check_finite(x, rep.accepted, t);
+      if (rep.stopped_early) break;
       double factor = en == 0 ? opt.max_factor : opt.safety * std::pow(en, -0.17) * std::pow(err_prev, 0.04);
       factor = std::clamp(factor, opt.min_factor, opt.max_factor);
       if (last_rejected) factor = std::min(factor, 1.0);

@@ -4,11 +4,11 @@
 /// Euler-Maruyama for Ito SDEs (Kloeden & Platen 1992, Sec. 9.1):
 ///   x <- x + h f(x, t) + G(x, t) dW,   dW ~ N(0, |h| I_m).
 /// Strong order 1/2 (1 for additive noise), weak order 1. One drift evaluation per step.
-/// Noise: additive, diagonal, scalar and general (see core/noise.hpp); Ito only (on a Stratonovich
+/// Noise: additive, diagonal, scalar and general (see core/noise_types.hpp); Ito only (on a Stratonovich
 /// SDE it would converge to the wrong solution, so it does not compile). With a backwards grid
 /// (h < 0) it integrates a reverse-time SDE such as reverse_sde.
 
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/core/noise_types.hpp>
 
 #include <type_traits>
 

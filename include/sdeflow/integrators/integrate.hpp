@@ -5,12 +5,14 @@
 /// the number of steps and right-hand-side evaluations (NFE).
 ///
 ///   integrate(stepper, ode_system, x, grid [, observer])
-///   integrate(stepper, sde_system, x, grid, noise [, observer])    noise: BrownianIncrements
+///   integrate(stepper, sde_system, x, grid, noise [, observer])    noise: a NoiseSource (noise/)
 ///
-/// The observer is called as obs(k, t_k, x) for k = 0 (initial state) .. N; if it returns bool,
-/// returning false stops the run after that point. Workspaces are created once per call; the step
-/// loop allocates nothing. After every step the state is checked: a NaN or infinity throws
-/// non_finite_error naming the step index and time.
+/// The observer follows the protocol of core/observer.hpp: obs(k, t_k, x) or obs(step_info) for
+/// k = 0 (initial state) .. N; returning false stops the run after that point. Workspaces are created
+/// once per call; the step loop allocates nothing. After every step the state is checked: a NaN or
+/// infinity throws non_finite_error naming the step index and time. The noise source gives the
+/// Brownian increment of step k natively (brownian_increments, brownian_tree) or, for a source with
+/// only `normal` (a recorded table, your generator), as sqrt(|h|) times its draw k.
 ///
 /// \code
 ///   std::vector<Eigen::MatrixXd> path;
@@ -20,77 +22,40 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/core/noise_types.hpp>
+#include <sdeflow/core/observer.hpp>
 #include <sdeflow/core/time_grid.hpp>
+#include <sdeflow/noise/sources.hpp>
 
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
 namespace sdeflow {
 
-/// What a run did.
-struct integration_report {
-  std::size_t steps = 0;         ///< steps taken
-  std::size_t evaluations = 0;   ///< drift (score / model) evaluations, i.e. NFE
-  bool stopped_early = false;    ///< the observer asked to stop
-};
-
-/// The default observer: does nothing.
-struct no_observer {
-  template <class S, class X>
-  void operator()(std::size_t, S, const X&) const noexcept {}
-};
-
 namespace detail {
 
-template <State X>
-void check_finite(const X& x, std::size_t k, scalar_of<X> t) {
-  if (!x.allFinite()) {
-    throw non_finite_error(message("integrate: the state became non-finite at step ", k, " (t = ", t, ")"), k,
-                           static_cast<double>(t));
-  }
-}
-
-/// Calls the observer; false means stop.
-template <class Obs, class S, class X>
-bool observe(Obs& obs, std::size_t k, S t, const X& x) {
-  if constexpr (std::is_convertible_v<std::invoke_result_t<Obs&, std::size_t, S, const X&>, bool>) {
-    return static_cast<bool>(obs(k, t, x));
-  } else {
-    obs(k, t, x);
-    return true;
-  }
-}
-
-template <class Stepper, class X, class StepFn, class Obs>
+template <class Stepper, State X, class StepFn, class Obs>
 integration_report drive(X& x, const time_grid<scalar_of<X>>& grid, StepFn&& step, Obs& obs) {
-  integration_report rep;
-  check_finite(x, 0, grid[0]);
-  if (!observe(obs, 0, grid[0], x)) {
-    rep.stopped_early = true;
-    return rep;
-  }
-  for (std::size_t k = 0; k < grid.steps(); ++k) {
+  run_monitor<X, Obs> mon(obs);
+  if (!mon.start(x, grid[0])) return mon.report;
+  const std::size_t n = grid.steps();
+  for (std::size_t k = 0; k < n; ++k) {
     step(k, grid[k], grid.step(k));
-    ++rep.steps;
-    rep.evaluations += static_cast<std::size_t>(Stepper::evaluations);
-    check_finite(x, k + 1, grid[k + 1]);
-    if (!observe(obs, k + 1, grid[k + 1], x)) {
-      rep.stopped_early = k + 1 < grid.steps();
-      break;
-    }
+    if (!mon.stepped(x, k + 1, grid[k + 1], static_cast<std::size_t>(Stepper::evaluations), k + 1 == n)) break;
   }
-  return rep;
+  return mon.report;
 }
 
 }  // namespace detail
 
 /// Integrate an ODE system over `grid`, in place on x.
-template <class Stepper, class Sys, State X, class Observer = no_observer>
-  requires OdeStepper<Stepper, Sys, X>
+template <class Stepper, class Sys, State X, class Obs = no_observer>
+  requires OdeStepper<Stepper, Sys, X> && Observer<std::remove_cvref_t<Obs>, X>
 integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const time_grid<scalar_of<X>>& grid,
-                             Observer&& observer = {}) {
+                             Obs&& observer = {}) {
   typename Stepper::template workspace<X> ws(x);
   return detail::drive<Stepper>(
       x, grid, [&](std::size_t, scalar_of<X> t, scalar_of<X> h) { stepper.step(sys, x, t, h, ws); }, observer);
@@ -99,10 +64,11 @@ integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const
 /// Integrate an SDE system over `grid`, in place on x, with Brownian increments from `noise`.
 /// Fails to compile, naming the stepper, the noise type and the calculus, when the stepper does not
 /// support the system.
-template <class Stepper, class Sys, State X, class Noise, class Observer = no_observer>
-  requires SdeStepper<Stepper, Sys, X> && BrownianIncrements<std::remove_cvref_t<Noise>, X>
+template <class Stepper, class Sys, State X, class Noise, class Obs = no_observer>
+  requires SdeStepper<Stepper, Sys, X> && detail::SdeNoise<std::remove_cvref_t<Noise>, increment_of<Sys, X>> &&
+           Observer<std::remove_cvref_t<Obs>, X>
 integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const time_grid<scalar_of<X>>& grid,
-                             Noise&& noise, Observer&& observer = {}) {
+                             Noise&& noise, Obs&& observer = {}) {
   constexpr bool supported = detail::check_support<Stepper, noise_of<Sys, X>, calculus_of<Sys>>();
   if constexpr (!supported) {
     return {};
@@ -111,6 +77,10 @@ integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const
     typename Stepper::template workspace<X> ws(x, m);
     increment_of<Sys, X> dW(m, x.cols());
     if constexpr (requires { Stepper::needs_area; }) {
+      static_assert(requires(std::remove_cvref_t<Noise>& n, increment_of<Sys, X>& w) {
+                      n.increment_with_area(std::size_t{}, scalar_of<X>{}, scalar_of<X>{}, w, w);
+                    },
+                    "this stepper needs the space-time integral: use brownian_increments or brownian_tree as the noise");
       increment_of<Sys, X> area(m, x.cols());
       return detail::drive<Stepper>(
           x, grid,
@@ -123,7 +93,7 @@ integration_report integrate(const Stepper& stepper, const Sys& sys, X& x, const
       return detail::drive<Stepper>(
           x, grid,
           [&](std::size_t k, scalar_of<X> t, scalar_of<X> h) {
-            noise.increment(k, t, h, dW);
+            detail::brownian_step(noise, k, t, h, dW);
             stepper.step(sys, x, t, h, dW, ws);
           },
           observer);

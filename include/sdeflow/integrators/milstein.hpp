@@ -10,7 +10,7 @@
 /// the correction vanishes and this is Euler-Maruyama (strong order 1 there). One drift evaluation and
 /// one or two diffusion evaluations per step.
 
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/core/noise_types.hpp>
 #include <sdeflow/integrators/euler_maruyama.hpp>
 
 #include <cmath>

@@ -11,7 +11,7 @@
 /// Ito and Stratonovich coincide for additive noise. Two drift evaluations per step. Works backwards in
 /// time too (h < 0): the noise terms then use |h| through chi.
 
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/core/noise_types.hpp>
 
 #include <type_traits>
 

@@ -7,7 +7,7 @@
 /// Converges to the Stratonovich solution: strong order 1 for commutative noise (additive, diagonal,
 /// scalar), 1/2 for general noise. Two drift and two diffusion evaluations per step.
 
-#include <sdeflow/core/noise.hpp>
+#include <sdeflow/core/noise_types.hpp>
 #include <sdeflow/integrators/euler_maruyama.hpp>
 
 #include <type_traits>

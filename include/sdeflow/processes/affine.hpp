@@ -8,7 +8,7 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 
 #include <cmath>
 #include <numbers>

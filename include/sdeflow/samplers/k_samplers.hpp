@@ -6,173 +6,250 @@
 /// Written for any NoiseSchedule (for VE and EDM, s = 1 and these are the usual formulas); the result
 /// is mapped back with x = s' x~ at each grid time. Names follow k-diffusion.
 ///
-/// - sample_euler:            x~' = x~ + (sigma~' - sigma~) d,  d = (x~ - D) / sigma~.  1 NFE per step.
-/// - sample_euler_ancestral:  Euler to sigma_down, then + sigma_up z, with
+/// - samplers::euler:          x~' = x~ + (sigma~' - sigma~) d,  d = (x~ - D) / sigma~.  1 NFE per step.
+/// - samplers::euler_ancestral:Euler to sigma_down, then + sigma_up z, with
 ///                            sigma_up = eta min(sigma~', sqrt(sigma~'^2 (sigma~^2 - sigma~'^2) / sigma~^2)),
 ///                            sigma_down = sqrt(sigma~'^2 - sigma_up^2).  1 NFE per step.
-/// - sample_edm_heun:         Karras et al. Algorithm 2: optional churn (gamma = min(S_churn / N, sqrt 2 - 1)
+/// - samplers::edm_heun:       Karras et al. Algorithm 2: optional churn (gamma = min(S_churn / N, sqrt 2 - 1)
 ///                            for sigma~ in [S_tmin, S_tmax], capped so sigma^ stays within the schedule),
 ///                            an Euler step and a trapezoidal correction, Euler on the last step to sigma = 0.
 ///                            2N - 1 NFE (deterministic).
-/// - sample_dpmpp_2m:         DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2), lambda = -ln sigma~, h = lambda' - lambda,
+/// - samplers::dpmpp_2m:       DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2), lambda = -ln sigma~, h = lambda' - lambda,
 ///                            x~' = (sigma~'/sigma~) x~ - (e^{-h} - 1) D,  D = (1 + 1/(2r)) x0_i - 1/(2r) x0_{i-1},
 ///                            r = h_prev / h; first order on the first step and on a final step to sigma = 0.
-/// - sample_dpmpp_2m_sde:     DPM-Solver++(2M) SDE (Lu et al. 2022, stochastic variant; k-diffusion's midpoint form):
+/// - samplers::dpmpp_2m_sde:   DPM-Solver++(2M) SDE (Lu et al. 2022, stochastic variant; k-diffusion's midpoint form):
 ///                            x~' = (sigma~'/sigma~) e^{-eta h} x~ + (1 - e^{-(1+eta) h}) x0_i
 ///                                  + 1/2 (1 - e^{-(1+eta) h}) (x0_i - x0_{i-1}) / r + sigma~' sqrt(1 - e^{-2 eta h}) z.
 
-#include <sdeflow/samplers/common.hpp>
+/// The one-call forms sample_euler, sample_euler_ancestral, sample_edm_heun, sample_dpmpp_2m and
+/// sample_dpmpp_2m_sde run these objects on the engine (samplers/engine.hpp).
+#include <sdeflow/samplers/engine.hpp>
 #include <sdeflow/samplers/schedules.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace sdeflow {
+namespace samplers {
 
-template <class Model, State X>
-[[nodiscard]] sample_result<X> sample_euler(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
-                                            const sampler_options<X>& opt = {}) {
-  using S = scalar_of<X>;
-  const auto& p = m.process();
-  return detail::sampler_loop(m, std::move(x), grid, opt, "sample_euler",
-                              [&](std::size_t, S t, S tn, X& y, const X& x0, const X&) {
-                                const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-                                const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-                                // x~' = x~ + (r' - r) (x~ - x0) / r, written in x.
-                                y = sn * (y / s + ((rn - r) / r) * (y / s - x0));
-                              });
+namespace detail {
+/// (s, s', sigma~ = sigma/s, sigma~') of a step.
+template <class P, class S>
+struct edm_frame {
+  S s, sn, r, rn;
+  edm_frame(const P& p, S t, S tn)
+      : s(p.mean_scale(t)), sn(p.mean_scale(tn)), r(p.marginal_std(t) / s), rn(p.marginal_std(tn) / sn) {}
+};
+
+template <class M, State X>
+auto prediction_buffers(const X& like) {
+  struct ws { X x0, eps, z; };
+  return ws{sdeflow::detail::like(like), sdeflow::detail::like(like), sdeflow::detail::like(like)};
 }
+}  // namespace detail
 
-template <class Model, State X>
-[[nodiscard]] sample_result<X> sample_euler_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
-                                                      double eta = 1.0, const sampler_options<X>& opt = {}) {
-  using S = scalar_of<X>;
-  detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "sample_euler_ancestral", "eta", eta, "must lie in [0, 1]");
-  const auto& p = m.process();
-  X z(x.rows(), x.cols());
-  return detail::sampler_loop(
-      m, std::move(x), grid, opt, "sample_euler_ancestral", [&](std::size_t i, S t, S tn, X& y, const X& x0, const X&) {
-        const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-        const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-        const S up = static_cast<S>(eta) * std::min(rn, std::sqrt(std::max(S(0), rn * rn * (r * r - rn * rn) / (r * r))));
-        const S down = std::sqrt(std::max(S(0), rn * rn - up * up));
-        y = y / s + ((down - r) / r) * (y / s - x0);
-        if (up > 0) {
-          detail::draw_noise(opt, i, z);
-          y += up * z;
-        }
-        y *= sn;
-      });
-}
+/// Euler in the EDM variable (k-diffusion's sample_euler).
+struct euler {
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+  void validate() const {}
+  template <class M, State X>
+  auto workspace(const M&, const X& like) const { return detail::prediction_buffers<M, X>(like); }
 
-/// Churn settings of Karras et al. (2022), Algorithm 2. The defaults (S_churn = 0) are deterministic.
-struct edm_churn {
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const detail::edm_frame<schedule_of<M>, scalar_of<X>> f(m.process(), c.t, c.t_next);
+    // x~' = x~ + (r' - r) (x~ - x0) / r, written in x.
+    x = f.sn * (x / f.s + ((f.rn - f.r) / f.r) * (x / f.s - ws.x0));
+  }
+};
+
+/// Euler ancestral (k-diffusion's sample_euler_ancestral); eta in [0, 1].
+struct euler_ancestral {
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+
+  double eta = 1.0;
+
+  void validate() const {
+    sdeflow::detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "euler_ancestral", "eta", eta, "must lie in [0, 1]");
+  }
+  template <class M, State X>
+  auto workspace(const M&, const X& like) const { return detail::prediction_buffers<M, X>(like); }
+
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+    const S up = static_cast<S>(eta) * std::min(f.rn, std::sqrt(std::max(S(0), f.rn * f.rn * (f.r * f.r - f.rn * f.rn) / (f.r * f.r))));
+    const S down = std::sqrt(std::max(S(0), f.rn * f.rn - up * up));
+    x = x / f.s + ((down - f.r) / f.r) * (x / f.s - ws.x0);
+    if (up > 0) {
+      noise.normal(0, ws.z);
+      x += up * ws.z;
+    }
+    x *= f.sn;
+  }
+};
+
+/// EDM Heun (Karras et al. 2022, Algorithm 2) with its churn settings; the defaults (S_churn = 0)
+/// are deterministic. 2N - 1 NFE on a grid ending at sigma = 0, 2N otherwise.
+struct edm_heun {
   double s_churn = 0.0;
   double s_tmin = 0.0;
   double s_tmax = std::numeric_limits<double>::infinity();
   double s_noise = 1.0;
+
+  void validate() const {
+    sdeflow::detail::require(std::isfinite(s_churn) && s_churn >= 0, "edm_heun", "s_churn", s_churn, "must be finite and >= 0");
+    sdeflow::detail::require(std::isfinite(s_noise) && s_noise >= 0, "edm_heun", "s_noise", s_noise, "must be finite and >= 0");
+  }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    using sdeflow::detail::like;
+    struct ws { X x0, eps, z, d, xt, xn; };
+    return ws{like(x), like(x), like(x), like(x), like(x), like(x)};
+  }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const {
+    const auto& p = m.process();
+    return 2 * grid.steps() - (p.marginal_std(grid.back()) == 0 ? 1 : 0);
+  }
+
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    const auto& p = m.process();
+    const detail::edm_frame<schedule_of<M>, S> f(p, c.t, c.t_next);
+    ws.xt = x / f.s;  // x~
+    // Churn: raise the noise level to r_hat = r (1 + gamma) by adding fresh noise, capped so that
+    // sigma^ stays within the schedule.
+    S r_hat = f.r;
+    S t_hat = c.t;
+    if (s_churn > 0 && f.r >= s_tmin && f.r <= s_tmax) {
+      const double gamma = std::min(s_churn / static_cast<double>(c.steps), std::numbers::sqrt2 - 1);
+      r_hat = std::min(static_cast<S>(f.r * (1 + gamma)), sigma_ratio(p, p.horizon()));
+      if (r_hat > f.r) {
+        t_hat = time_at_sigma_ratio(p, r_hat);
+        noise.normal(0, ws.z);
+        ws.xt += (std::sqrt(r_hat * r_hat - f.r * f.r) * static_cast<S>(s_noise)) * ws.z;
+      }
+    }
+    ws.xn = p.mean_scale(t_hat) * ws.xt;
+    m.predict(ws.xn, t_hat, ws.x0, ws.eps);
+    ws.d = (ws.xt - ws.x0) / r_hat;
+    ws.xn = ws.xt + (f.rn - r_hat) * ws.d;  // Euler, in x~
+    if (f.rn > 0) {
+      // Trapezoidal correction with the slope at the Euler point.
+      x = f.sn * ws.xn;
+      m.predict(x, c.t_next, ws.x0, ws.eps);
+      ws.xn = ws.xt + ((f.rn - r_hat) / 2) * (ws.d + (ws.xn - ws.x0) / f.rn);
+    }
+    x = f.sn * ws.xn;
+  }
 };
 
-template <class Model, State X>
-[[nodiscard]] sample_result<X> sample_edm_heun(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
-                                               const edm_churn& churn = {}, const sampler_options<X>& opt = {}) {
-  using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_edm_heun");
-  detail::require(std::isfinite(churn.s_churn) && churn.s_churn >= 0, "sample_edm_heun", "s_churn", churn.s_churn,
-                  "must be finite and >= 0");
-  detail::require(std::isfinite(churn.s_noise) && churn.s_noise >= 0, "sample_edm_heun", "s_noise", churn.s_noise,
-                  "must be finite and >= 0");
-  const auto& p = m.process();
-  const S r_top = sigma_ratio(p, p.horizon());
-  X x0(x.rows(), x.cols()), eps(x.rows(), x.cols()), z(x.rows(), x.cols()), d(x.rows(), x.cols()),
-      xt(x.rows(), x.cols()), xn(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  const auto N = static_cast<double>(grid.steps());
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
-    const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-    const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-    xt = x / s;  // x~
-    // Churn: raise the noise level to r_hat = r (1 + gamma) by adding fresh noise.
-    S r_hat = r;
-    S t_hat = t;
-    if (churn.s_churn > 0 && r >= churn.s_tmin && r <= churn.s_tmax) {
-      const double gamma = std::min(churn.s_churn / N, std::numbers::sqrt2 - 1);
-      r_hat = std::min(static_cast<S>(r * (1 + gamma)), r_top);
-      if (r_hat > r) {
-        t_hat = time_at_sigma_ratio(p, r_hat);
-        detail::draw_noise(opt, i, z);
-        xt += (std::sqrt(r_hat * r_hat - r * r) * static_cast<S>(churn.s_noise)) * z;
-      }
-    }
-    const S s_hat = p.mean_scale(t_hat);
-    xn = s_hat * xt;
-    m.predict(xn, t_hat, x0, eps);
-    ++rep.evaluations;
-    d = (xt - x0) / r_hat;
-    xn = xt + (rn - r_hat) * d;  // Euler, in x~
-    if (rn > 0) {
-      // Trapezoidal correction with the slope at the Euler point.
-      x = sn * xn;
-      m.predict(x, tn, x0, eps);
-      ++rep.evaluations;
-      xn = xt + ((rn - r_hat) / 2) * (d + (xn - x0) / rn);
-    }
-    x = sn * xn;
-    if (!detail::after_step(opt, rep, i, t, tn, x, x0)) break;
-  }
-  return {std::move(x), rep};
-}
+/// DPM-Solver++(2M) (eta = 0) and its SDE variant (eta > 0); the history (x0_hat and h of the
+/// previous step) lives in the workspace.
+struct dpmpp_2m_sde {
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
 
-namespace detail {
-template <class Model, State X>
-sample_result<X> dpmpp_2m(const Model& m, X x, const time_grid<scalar_of<X>>& grid, double eta,
-                          const sampler_options<X>& opt, const char* where) {
-  using S = scalar_of<X>;
-  const auto& p = m.process();
-  X x0_prev(x.rows(), x.cols()), z(x.rows(), x.cols()), xt(x.rows(), x.cols());
-  S h_prev = 0;
-  bool have_prev = false;
-  const S e = static_cast<S>(eta);
-  return sampler_loop(m, std::move(x), grid, opt, where, [&](std::size_t i, S t, S tn, X& y, const X& x0, const X&) {
-    const S s = p.mean_scale(t), sn = p.mean_scale(tn);
-    const S r = p.marginal_std(t) / s, rn = p.marginal_std(tn) / sn;
-    if (rn == 0) {
-      y = sn * x0;  // the last step to sigma = 0 is first order: x~' = x0_hat
+  double eta = 1.0;
+
+  void validate() const {
+    sdeflow::detail::require(std::isfinite(eta) && eta >= 0, "dpmpp_2m_sde", "eta", eta, "must be finite and >= 0");
+  }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    using sdeflow::detail::like;
+    struct ws {
+      X x0, eps, z, xt, x0_prev;
+      scalar_of<X> h_prev = 0;
+      bool have_prev = false;
+    };
+    return ws{like(x), like(x), like(x), like(x), like(x)};
+  }
+
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+    const S e = static_cast<S>(eta);
+    if (f.rn == 0) {
+      x = f.sn * ws.x0;  // the last step to sigma = 0 is first order: x~' = x0_hat
     } else {
-      const S h = std::log(r) - std::log(rn);  // lambda' - lambda with lambda = -ln sigma~
-      const S a = -std::expm1(-(1 + e) * h);    // 1 - e^{-(1+eta) h}
-      xt = ((rn / r) * std::exp(-e * h)) * (y / s) + a * x0;
-      if (have_prev) {
+      const S h = std::log(f.r) - std::log(f.rn);  // lambda' - lambda with lambda = -ln sigma~
+      const S a = -std::expm1(-(1 + e) * h);        // 1 - e^{-(1+eta) h}
+      ws.xt = ((f.rn / f.r) * std::exp(-e * h)) * (x / f.s) + a * ws.x0;
+      if (ws.have_prev) {
         // D = (1 + 1/(2 rr)) x0 - 1/(2 rr) x0_prev enters with weight a (for eta > 0 the midpoint form).
-        xt += (a / (2 * (h_prev / h))) * (x0 - x0_prev);
+        ws.xt += (a / (2 * (ws.h_prev / h))) * (ws.x0 - ws.x0_prev);
       }
       if (e > 0) {
-        draw_noise(opt, i, z);
-        xt += (rn * std::sqrt(-std::expm1(-2 * e * h))) * z;
+        noise.normal(0, ws.z);
+        ws.xt += (f.rn * std::sqrt(-std::expm1(-2 * e * h))) * ws.z;
       }
-      y = sn * xt;
-      h_prev = h;
+      x = f.sn * ws.xt;
+      ws.h_prev = h;
     }
-    x0_prev = x0;
-    have_prev = true;
-  });
-}
-}  // namespace detail
+    ws.x0_prev = ws.x0;
+    ws.have_prev = true;
+  }
+};
+
+/// DPM-Solver++(2M): the deterministic member (eta = 0) of dpmpp_2m_sde.
+struct dpmpp_2m : dpmpp_2m_sde {
+  dpmpp_2m() : dpmpp_2m_sde{0.0} {}
+};
+
+}  // namespace samplers
 
 template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_euler(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                            const sampler_options<X>& opt = {}) {
+  return sample(samplers::euler{}, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_euler_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                                      double eta = 1.0, const sampler_options<X>& opt = {}) {
+  samplers::euler_ancestral s;
+  s.eta = eta;
+  return sample(s, m, std::move(x), grid, opt);
+}
+
+/// Churn settings of Karras et al. (2022), Algorithm 2: the edm_heun sampler's members.
+using edm_churn = samplers::edm_heun;
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_edm_heun(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                               const edm_churn& churn = {}, const sampler_options<X>& opt = {}) {
+  return sample(churn, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpmpp_2m(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                const sampler_options<X>& opt = {}) {
-  return detail::dpmpp_2m(m, std::move(x), grid, 0.0, opt, "sample_dpmpp_2m");
+  return sample(samplers::dpmpp_2m{}, m, std::move(x), grid, opt);
 }
 
 template <class Model, State X>
+  requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpmpp_2m_sde(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                    double eta = 1.0, const sampler_options<X>& opt = {}) {
-  detail::require(std::isfinite(eta) && eta >= 0, "sample_dpmpp_2m_sde", "eta", eta, "must be finite and >= 0");
-  return detail::dpmpp_2m(m, std::move(x), grid, eta, opt, "sample_dpmpp_2m_sde");
+  samplers::dpmpp_2m_sde s;
+  s.eta = eta;
+  return sample(s, m, std::move(x), grid, opt);
 }
 
 }  // namespace sdeflow

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// \file langevin.hpp
-/// Langevin-based samplers, for any model that is a ScoreFunction under an AffineProcess.
+/// Langevin-based samplers, for any DiffusionModel whose schedule is an AffineProcess; they use the model's
+/// score -eps_hat / sigma.
 ///
-/// - sample_predictor_corrector (Song et al. 2021, Algorithms 2-3): at each grid time t_i, i < N,
+/// - samplers::predictor_corrector (Song et al. 2021, Algorithms 2-3): at each grid time t_i, i < N,
 ///   `corrector_steps` Langevin corrections at t_i, then a predictor step t_i -> t_{i+1}:
 ///     reverse diffusion (Song et al. Eq. 46, with the exact forward kernel x_t = r x_{t'} + omega z,
 ///       r = s/s', omega^2 = sigma^2 - r^2 sigma'^2):  x' = (2 - r) x + omega^2 score + omega z;
@@ -13,112 +14,165 @@
 ///   (Per-sample norms would make the result independent of the batch split, but in low dimension a
 ///   sample near a mode centre has |score| ~ 0 and takes an enormous step; we measured the bias.) So PC
 ///   samples are reproducible for the same seed and the same batch, not across batch splits.
-///   The last predictor step adds no noise.
-/// - sample_annealed_langevin (Song & Ermon 2019, Algorithm 1): for the levels t_1 > ... > t_L of the grid
+///   The last predictor step adds no noise. Noise: draws 0..K-1 of a step are the corrections' (at t_i),
+///   draw K the predictor's (over [t_i, t_{i+1}]), K = corrector_steps; the corrector's step size uses
+///   the draws it was given. NFE: (K + 1) N.
+/// - samplers::annealed_langevin (Song & Ermon 2019, Algorithm 1): for the levels t_1 > ... > t_L of the grid
 ///   (noise sigma_i = sigma(t_i)/s(t_i)), `steps_per_level` updates x <- x + a_i/2 score + sqrt(a_i) z with
 ///   a_i = step_size sigma_i^2 / sigma_L^2 (stable only for step_size below about 4 sigma_L^2: the update
 ///   contracts by a_i / (2 sigma_i^2) per step); optionally a final denoising step x <- x + sigma_L^2 score
-///   (Tweedie; Jolicoeur-Martineau et al. 2021).
+///   (Tweedie; Jolicoeur-Martineau et al. 2021). Step i of the engine runs level t_i; the last step also
+///   runs the last level t_N (and the denoising step). NFE: (N + 1) K + (1 if denoise_last), K = steps_per_level.
+/// `sample_predictor_corrector(p, score, ...)` and `sample_annealed_langevin(p, score, ...)` are the
+/// one-call forms: they wrap (p, score) in a score model and run the engine.
 
-#include <sdeflow/samplers/common.hpp>
+#include <sdeflow/models/parameterization.hpp>
+#include <sdeflow/samplers/engine.hpp>
+#include <sdeflow/samplers/ode_sde.hpp>
 
 #include <cmath>
+#include <functional>
 
 namespace sdeflow {
 
 enum class pc_predictor { reverse_diffusion, euler_maruyama };
 
-struct pc_settings {
+namespace samplers {
+
+/// Predictor-corrector (Song et al. 2021, Algorithms 2-3).
+struct predictor_corrector {
   pc_predictor predictor = pc_predictor::reverse_diffusion;
   std::size_t corrector_steps = 1;
   double snr = 0.16;
-};
 
-template <AffineProcess P, class Score, State X>
-[[nodiscard]] sample_result<X> sample_predictor_corrector(const P& p, const Score& score, X x,
-                                                          const time_grid<scalar_of<X>>& grid,
-                                                          const pc_settings& pc = {}, const sampler_options<X>& opt = {}) {
-  using S = scalar_of<X>;
-  detail::validate_sampler(grid, opt, "sample_predictor_corrector");
-  detail::require(std::isfinite(pc.snr) && pc.snr > 0, "sample_predictor_corrector", "snr", pc.snr, "must be finite and > 0");
-  X g(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, grid[0]);
-  const std::uint64_t draws = pc.corrector_steps + 1;
-  for (std::size_t i = 0; i < grid.steps(); ++i) {
-    const S t = grid[i], tn = grid[i + 1];
+  void validate() const {
+    sdeflow::detail::require(std::isfinite(snr) && snr > 0, "predictor_corrector", "snr", snr, "must be finite and > 0");
+  }
+  [[nodiscard]] std::size_t draws_per_step() const { return corrector_steps + 1; }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return (corrector_steps + 1) * grid.steps(); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    struct ws { X g, z; };
+    return ws{sdeflow::detail::like(x), sdeflow::detail::like(x)};
+  }
+
+  template <class M, State X, class W>
+    requires AffineProcess<schedule_of<M>>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    const auto& p = m.process();
+    const S t = c.t, tn = c.t_next;
     const S r = p.mean_scale(t) / p.mean_scale(tn);
     const S sd = p.marginal_std(t), sdn = p.marginal_std(tn);
-    for (std::size_t j = 0; j < pc.corrector_steps; ++j) {
-      detail::assign_checked(g, score, x, t, "score");
-      ++rep.evaluations;
-      detail::draw_noise(opt, i * draws + j, z);
-      const auto snr = static_cast<S>(pc.snr);
-      const S gn = g.colwise().norm().mean();
-      const S zn = z.colwise().norm().mean();
-      const S step = gn > 0 ? 2 * r * r * (snr * zn / gn) * (snr * zn / gn) : S(0);
-      x += step * g + std::sqrt(2 * step) * z;
+    for (std::size_t j = 0; j < corrector_steps; ++j) {
+      m.score(x, t, ws.g);
+      noise.normal_at(j, t, ws.z);
+      const auto q = static_cast<S>(snr);
+      const S gn = ws.g.colwise().norm().mean();
+      const S zn = ws.z.colwise().norm().mean();
+      const S eps_l = gn > 0 ? 2 * r * r * (q * zn / gn) * (q * zn / gn) : S(0);
+      x += eps_l * ws.g + std::sqrt(2 * eps_l) * ws.z;
     }
-    detail::assign_checked(g, score, x, t, "score");
-    ++rep.evaluations;
-    const bool last = i + 1 == grid.steps();
-    if (pc.predictor == pc_predictor::reverse_diffusion) {
+    m.score(x, t, ws.g);
+    if (predictor == pc_predictor::reverse_diffusion) {
       const S omega2 = std::max(S(0), sd * sd - r * r * sdn * sdn);
-      x = (2 - r) * x + omega2 * g;
-      if (!last) {
-        detail::draw_noise(opt, i * draws + pc.corrector_steps, z);
-        x += std::sqrt(omega2) * z;
+      x = (2 - r) * x + omega2 * ws.g;
+      if (!c.last()) {
+        noise.normal(corrector_steps, ws.z);
+        x += std::sqrt(omega2) * ws.z;
       }
     } else {
       const S h = tn - t;
       const S gt = p.diffusion(t);
-      x = x + h * (p.drift_rate(t) * x - (gt * gt) * g);
-      if (!last) {
-        detail::draw_noise(opt, i * draws + pc.corrector_steps, z);
-        x += (gt * std::sqrt(std::fabs(h))) * z;
+      x = x + h * (p.drift_rate(t) * x - (gt * gt) * ws.g);
+      if (!c.last()) {
+        noise.normal(corrector_steps, ws.z);
+        x += (gt * std::sqrt(std::fabs(h))) * ws.z;
       }
     }
-    if (!detail::after_step(opt, rep, i, t, tn, x, g)) break;
   }
-  return {std::move(x), rep};
-}
+};
+
+/// Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) over the grid's levels.
+struct annealed_langevin {
+  std::size_t steps_per_level = 100;
+  double step_size = 1e-5;   ///< the a of the last level: a_i = step_size sigma_i^2 / sigma_L^2
+  bool denoise_last = true;  ///< a final Tweedie step at the last level
+
+  void validate() const {
+    sdeflow::detail::require(steps_per_level >= 1, "annealed_langevin", "steps_per_level", steps_per_level, "must be at least 1");
+    sdeflow::detail::require(std::isfinite(step_size) && step_size > 0, "annealed_langevin", "step_size", step_size,
+                             "must be finite and > 0");
+  }
+  [[nodiscard]] std::size_t draws_per_step() const { return steps_per_level; }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const {
+    return grid.size() * steps_per_level + (denoise_last ? 1 : 0);
+  }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    struct ws { X g, z; };
+    return ws{sdeflow::detail::like(x), sdeflow::detail::like(x)};
+  }
+
+  template <class M, State X, class W>
+    requires AffineProcess<schedule_of<M>>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    const auto& p = m.process();
+    const S sL = p.marginal_std(c.t_final) / p.mean_scale(c.t_final);
+    sdeflow::detail::require(sL > 0, "annealed_langevin", "sigma at the last level", sL, "must be > 0");
+    level(m, x, c.t, sL, 0, ws, noise);
+    if (c.last()) {
+      level(m, x, c.t_next, sL, steps_per_level, ws, noise);
+      if (denoise_last) {
+        m.score(x, c.t_next, ws.g);
+        const S sd = p.marginal_std(c.t_next);
+        x = (x + (sd * sd) * ws.g) / p.mean_scale(c.t_next);  // Tweedie: E[x0 | x_t]
+      }
+    }
+  }
+
+ private:
+  /// steps_per_level updates x <- x + a/2 score + sqrt(a) z at level t; draws first .. first + K - 1.
+  template <class M, State X, class W>
+  void level(const M& m, X& x, scalar_of<X> t, scalar_of<X> sL, std::size_t first, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    const auto& p = m.process();
+    const S sig = p.marginal_std(t) / p.mean_scale(t);
+    const S a = static_cast<S>(step_size) * (sig / sL) * (sig / sL);
+    for (std::size_t k = 0; k < steps_per_level; ++k) {
+      m.score(x, t, ws.g);
+      noise.normal_at(first + k, t, ws.z);
+      x += (a / 2) * ws.g + std::sqrt(a) * ws.z;
+    }
+  }
+};
+
+}  // namespace samplers
+
 
 template <AffineProcess P, class Score, State X>
+  requires ScoreFunction<Score, X>
+[[nodiscard]] sample_result<X> sample_predictor_corrector(const P& p, const Score& score, X x,
+                                                          const time_grid<scalar_of<X>>& grid,
+                                                          const samplers::predictor_corrector& pc = {},
+                                                          const sampler_options<X>& opt = {}) {
+  return sample(pc, detail::score_model(p, score), std::move(x), grid, opt);
+}
+
+/// The predictor-corrector settings: the sampler object's members.
+using pc_settings = samplers::predictor_corrector;
+
+template <AffineProcess P, class Score, State X>
+  requires ScoreFunction<Score, X>
 [[nodiscard]] sample_result<X> sample_annealed_langevin(const P& p, const Score& score, X x,
                                                         const time_grid<scalar_of<X>>& levels,
                                                         std::size_t steps_per_level, double step_size,
                                                         bool denoise_last = true, const sampler_options<X>& opt = {}) {
-  using S = scalar_of<X>;
-  detail::validate_sampler(levels, opt, "sample_annealed_langevin");
-  detail::require(steps_per_level >= 1, "sample_annealed_langevin", "steps_per_level", steps_per_level, "must be at least 1");
-  detail::require(std::isfinite(step_size) && step_size > 0, "sample_annealed_langevin", "step_size", step_size,
-                  "must be finite and > 0");
-  X g(x.rows(), x.cols()), z(x.rows(), x.cols());
-  integration_report rep;
-  detail::check_finite(x, 0, levels[0]);
-  // Every grid point is a level, the last one included.
-  const auto sig = [&](S t) { return p.marginal_std(t) / p.mean_scale(t); };
-  const S sL = sig(levels.back());
-  detail::require(sL > 0, "sample_annealed_langevin", "sigma at the last level", sL, "must be > 0");
-  for (std::size_t l = 0; l < levels.size(); ++l) {
-    const S t = levels[l];
-    const S a = static_cast<S>(step_size) * (sig(t) / sL) * (sig(t) / sL);
-    for (std::size_t k = 0; k < steps_per_level; ++k) {
-      detail::assign_checked(g, score, x, t, "score");
-      ++rep.evaluations;
-      detail::draw_noise(opt, l * steps_per_level + k, z);
-      x += (a / 2) * g + std::sqrt(a) * z;
-    }
-    const bool last = l + 1 == levels.size();
-    if (last && denoise_last) {
-      detail::assign_checked(g, score, x, t, "score");
-      ++rep.evaluations;
-      const S sd = p.marginal_std(t);
-      x = (x + (sd * sd) * g) / p.mean_scale(t);  // Tweedie: E[x0 | x_t]
-    }
-    if (!detail::after_step(opt, rep, l, t, last ? t : levels[l + 1], x, g)) break;
-  }
-  return {std::move(x), rep};
+  return sample(samplers::annealed_langevin{steps_per_level, step_size, denoise_last}, detail::score_model(p, score),
+                std::move(x), levels, opt);
 }
 
 }  // namespace sdeflow

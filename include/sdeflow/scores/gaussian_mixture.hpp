@@ -22,7 +22,7 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 
 #include <Eigen/Eigenvalues>
 

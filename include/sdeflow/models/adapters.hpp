@@ -4,7 +4,7 @@
 /// Turn a model's output into a score under an AffineProcess (x_t = s x_0 + sigma eps):
 /// - epsilon_score: noise prediction eps_hat(x, t)      -> score = -eps_hat / sigma.
 /// - denoiser_score: data prediction D(x, t) ~ E[x_0|x_t] -> score = (s D - x) / sigma^2.
-/// Both return a `model` (scores/parameterization.hpp), which is a ScoreFunction. The network is any
+/// Both return a `model` (models/parameterization.hpp), which is a ScoreFunction. The network is any
 /// callable net(x, t) returning a d x n result; its shape is checked, and sigma(t) = 0 (the score is
 /// undefined there) throws invalid_argument.
 ///
@@ -12,7 +12,7 @@
 ///   auto score = sdeflow::epsilon_score(vp, [&](const Eigen::MatrixXd& x, double t) { return net(x, t); });
 /// \endcode
 
-#include <sdeflow/scores/parameterization.hpp>
+#include <sdeflow/models/parameterization.hpp>
 
 #include <utility>
 

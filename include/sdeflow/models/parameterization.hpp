@@ -133,15 +133,26 @@ class model {
     }
   }
 
+  /// The score -eps_hat / sigma into out (the network's raw output, unchanged, for a score model).
+  template <State X, State O>
+  void score(const X& x, scalar_type t, O& out) const {
+    if (kind_ == prediction::score) {
+      detail::assign_checked(out, m_, x, t, "model");
+      return;
+    }
+    const scalar_type sd = p_.marginal_std(t);
+    require_positive(sd, "marginal_std(t)", t);
+    X x0(x.rows(), x.cols());
+    predict(x, t, x0, out);
+    out *= -1 / sd;
+  }
+
   /// The score -eps_hat / sigma: a model is a ScoreFunction.
   template <State X>
   [[nodiscard]] X operator()(const X& x, scalar_type t) const {
-    const scalar_type sd = p_.marginal_std(t);
-    require_positive(sd, "marginal_std(t)", t);
-    X x0(x.rows(), x.cols()), eps(x.rows(), x.cols());
-    predict(x, t, x0, eps);
-    eps *= -1 / sd;
-    return eps;
+    X out(x.rows(), x.cols());
+    score(x, t, out);
+    return out;
   }
 
   /// The score's Jacobian applied to v per column, when the network has jvp(x, t, v): every
@@ -233,29 +244,5 @@ template <NoiseSchedule P, State X>
   }
   return x;
 }
-
-/// Classifier-free guidance (Ho & Salimans 2022): out = (1 + w) cond(x, t) - w uncond(x, t), for two
-/// models of the same parameterization. w = 0 is the conditional model.
-template <class Cond, class Uncond>
-class guided {
- public:
-  guided(Cond cond, Uncond uncond, double weight) : c_(std::move(cond)), u_(std::move(uncond)), w_(weight) {
-    detail::require(std::isfinite(weight), "guided", "weight", weight, "must be finite");
-  }
-  template <State X>
-  [[nodiscard]] X operator()(const X& x, scalar_of<X> t) const {
-    X a, b;
-    detail::assign_checked(a, c_, x, t, "conditional model");
-    if (w_ == 0) return a;
-    detail::assign_checked(b, u_, x, t, "unconditional model");
-    const auto w = static_cast<scalar_of<X>>(w_);
-    return (1 + w) * a - w * b;
-  }
-
- private:
-  Cond c_;
-  Uncond u_;
-  double w_;
-};
 
 }  // namespace sdeflow

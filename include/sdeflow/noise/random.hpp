@@ -12,8 +12,8 @@
 ///                        +, -, *, / and sqrt: bit-identical across platforms when the compiler does not
 ///                        contract a*b+c into FMA (x86-64 default; pass -ffp-contract=off elsewhere).
 /// - normal_source:       fills a whole d x n block with N(0, 1) values keyed by (counter, sample, row).
-/// - brownian_increments: the noise the SDE driver consumes: dW_k = sqrt(|h|/r) * sum of r normals,
-///                        r >= 1 sub-steps, so coarse paths are exact sums of a shared fine path.
+/// The noise sources built on it (Brownian increments, the Brownian tree, recorded tables) live beside
+/// this header in noise/.
 ///
 /// std::normal_distribution is implementation-defined across standard libraries and is not used.
 
@@ -197,72 +197,6 @@ class normal_source {
  private:
   std::array<std::uint32_t, 2> key_;
   std::uint32_t stream_;
-};
-
-/// Brownian increments for the SDE driver, keyed by (seed, stream, step, sample).
-///
-/// With `substeps = r`, the increment of step k is sqrt(|h| / r) times the sum of the r normals
-/// with counters k r, ..., k r + r - 1: the path on a grid of N steps is the exact coarsening of
-/// the path on the grid of N r steps with the same seed. Used for strong-convergence ladders.
-class brownian_increments {
- public:
-  explicit brownian_increments(std::uint64_t seed = 0, std::uint64_t sample_offset = 0, std::uint32_t stream = 0,
-                               std::uint64_t substeps = 1)
-      : source_(seed, stream), offset_(sample_offset), substeps_(substeps) {
-    detail::require(substeps >= 1, "brownian_increments", "substeps", substeps, "must be at least 1");
-  }
-
-  template <State X>
-  void increment(std::size_t k, scalar_of<X> /*t*/, scalar_of<X> h, X& dW) {
-    using S = scalar_of<X>;
-    const S scale = std::sqrt(std::fabs(h) / static_cast<S>(substeps_));
-    source_.fill(dW, static_cast<std::uint64_t>(k) * substeps_, offset_);
-    if (substeps_ > 1) {
-      // Sized on first use; no allocation once the shape is known.
-      extra_.resize(dW.rows(), dW.cols());
-      for (std::uint64_t r = 1; r < substeps_; ++r) {
-        source_.fill(extra_, static_cast<std::uint64_t>(k) * substeps_ + r, offset_);
-        dW += extra_.template cast<S>();
-      }
-    }
-    dW *= scale;
-  }
-
-  /// The increment dW of step k and the scaled space-time integral chi = I10 / |h|,
-  /// I10 = int_t^{t+|h|} (W(s) - W(t)) ds, drawn jointly: for one sub-step of length delta,
-  /// I10 = delta/2 (dW + sqrt(delta) Z' / sqrt 3) with Z' independent (E[I10 | dW] = delta dW / 2,
-  /// Var = delta^3 / 12); over r sub-steps I10 = sum_j (delta S_j + I10_j), S_j the path so far, so coarse
-  /// values are exact functionals of the fine path. Z' comes from stream `stream + 2^31`.
-  template <State X, class A>
-  void increment_with_area(std::size_t k, scalar_of<X> /*t*/, scalar_of<X> h, X& dW, A& chi) {
-    using S = scalar_of<X>;
-    const S delta = std::fabs(h) / static_cast<S>(substeps_);
-    const S sq = std::sqrt(delta);
-    const normal_source area_source = source_.with_stream(source_.stream() ^ 0x80000000u);
-    sub_.resize(dW.rows(), dW.cols());
-    zp_.resize(dW.rows(), dW.cols());
-    dW.setZero();
-    chi.setZero(dW.rows(), dW.cols());
-    for (std::uint64_t r = 0; r < substeps_; ++r) {
-      const std::uint64_t c = static_cast<std::uint64_t>(k) * substeps_ + r;
-      source_.fill(sub_, c, offset_);
-      area_source.fill(zp_, c, offset_);
-      sub_ *= static_cast<double>(sq);
-      // I10 contribution of this sub-step: delta * (path so far) + delta/2 (dW_r + sqrt(delta) Z'/sqrt 3).
-      chi += (delta * dW + (delta / 2) * (sub_ + (static_cast<double>(sq) / std::sqrt(3.0)) * zp_).template cast<S>());
-      dW += sub_.template cast<S>();
-    }
-    chi /= std::fabs(h);
-  }
-
-  [[nodiscard]] const normal_source& source() const noexcept { return source_; }
-  [[nodiscard]] std::uint64_t substeps() const noexcept { return substeps_; }
-
- private:
-  normal_source source_;
-  std::uint64_t offset_;
-  std::uint64_t substeps_;
-  Eigen::MatrixXd extra_, sub_, zp_;
 };
 
 }  // namespace sdeflow

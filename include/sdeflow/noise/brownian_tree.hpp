@@ -18,10 +18,15 @@
 /// Tolerance: times are resolved on the dyadic grid of spacing <= tol (a query time is rounded to it,
 /// depth D = ceil(log2((t1 - t0) / tol)) <= 30, i.e. a resolution of at least 1e-9 (t1 - t0)); on that grid the path and its integrals are exact in law
 /// and exactly additive. Cost: O(D) Philox blocks per element and query.
-/// It is a BrownianIncrements source for `integrate` on any grid inside [t0, t1] (step index ignored).
+/// It is a BrownianIncrements source for `integrate` on any grid inside [t0, t1] (step index ignored),
+/// and a NoiseSource for the diffusion samplers: draw k over [t, t_next] is (W(t_next) - W(t)) / sqrt|t_next - t|,
+/// so a stochastic sampler run on 10 or 1000 steps sees one Brownian path (as k-diffusion's
+/// BrownianTreeNoiseSampler, here in the sampler's own time t). A draw at one time (t == t_next, e.g. a
+/// Langevin correction) has no interval: it comes from the counter-based normals of stream
+/// `stream ^ 2^30` at counter k, keyed like every other draw by the global sample index.
 
 #include <sdeflow/core/error.hpp>
-#include <sdeflow/core/random.hpp>
+#include <sdeflow/noise/random.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -73,6 +78,19 @@ class brownian_tree {
   void increment(std::size_t, scalar_of<X> t, scalar_of<X> h, X& dW) {
     step(static_cast<double>(t), static_cast<double>(h), dW, area_);
   }
+  /// NoiseSource: standard normals for draw k spanning [t, t_next] (see the file comment).
+  template <State X>
+  void normal(std::uint64_t k, scalar_of<X> t, scalar_of<X> t_next, X& z) {
+    if (t == t_next) {
+      detail::require(k < (std::uint64_t{1} << 32), "brownian_tree::normal", "k", k, "must be below 2^32");
+      source_.with_stream(source_.stream() ^ 0x40000000u).fill(z, k, offset_);
+      return;
+    }
+    const auto h = static_cast<double>(t_next) - static_cast<double>(t);
+    step(static_cast<double>(t), h, z, area_);
+    z /= static_cast<scalar_of<X>>(std::sqrt(std::fabs(h)));
+  }
+
   /// The increment and chi = I10 / |h|, I10 the space-time integral relative to the step's start.
   template <State X, class A>
   void increment_with_area(std::size_t, scalar_of<X> t, scalar_of<X> h, X& dW, A& chi) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// \file noise.hpp
+/// \file noise_types.hpp
 /// Noise structure and stochastic calculus of an SDE system, as part of its type.
 ///
 /// Noise types (dW has m rows per sample):

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file engine.hpp
+/// The sampling engine: one driver for every diffusion sampler.
+///
+///   sample(sampler, model, x_T, grid [, options]) -> {samples, report}
+///   sampling_run run(sampler, model, x_T, grid [, options]);   // the same, one step at a time
+///
+/// A sampler is a small object whose settings are members (samplers::ddim{.eta = 0.5}); it owns one
+/// step and the workspace of a run (multistep history included), nothing else. The engine owns the
+/// loop and everything that cuts across samplers, written once: the observer protocol
+/// (core/observer.hpp; the observer sees the model's x0_hat), step and NFE counts (counted, not
+/// declared), the finiteness check, early stop, the noise policy and the temperature.
+///
+/// The sampler protocol (concept Sampler<Smp, M, X>), for a DiffusionModel m:
+///   s.validate()                           throw invalid_argument naming a bad setting
+///   s.workspace(m, x)                      per-run buffers and history, made once
+///   s.step(m, x, ctx, ws, noise)           advance x from ctx.t to ctx.t_next in place
+///   s.evaluations(m, grid)                 the documented NFE of a whole run
+///   s.draws_per_step()          optional:  noise draws one step may take (default 1)
+/// Noise of step k, draw j is draw k * draws_per_step + j of the noise source (options.noise, or the
+/// counter-based source of options.seed and options.sample_offset), scaled by options.temperature.
+///
+/// \code
+///   sdeflow::model net(vp, my_eps_network, sdeflow::prediction::epsilon);
+///   auto grid = sdeflow::karras_schedule(vp, 0.002, sdeflow::sigma_ratio(vp, 1.0), 20);
+///   auto xT = sdeflow::initial_noise(vp, 2, 1000, grid, {.seed = 1});
+///   auto out = sdeflow::sample(sdeflow::samplers::dpmpp_2m{}, net, xT, grid);
+///
+///   sdeflow::sampling_run run(sdeflow::samplers::ddpm{}, net, xT, grid, {.seed = 2});
+///   while (!run.done()) {
+///     run.step();
+///     run.state().row(0).setConstant(0.0);   // read or change the state between steps (inpainting)
+///   }
+/// \endcode
+
+#include <sdeflow/core/checked_call.hpp>
+#include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/error.hpp>
+#include <sdeflow/core/observer.hpp>
+#include <sdeflow/core/time_grid.hpp>
+#include <sdeflow/noise/brownian_increments.hpp>
+#include <sdeflow/noise/sources.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+namespace sdeflow {
+
+/// The one options type of the samplers.
+template <State X>
+struct sampler_options {
+  std::uint64_t seed = 0;            ///< seed of the counter-based noise (when `noise` is empty) and of the prior draw
+  std::uint64_t sample_offset = 0;   ///< global index of column 0: batches drawn in pieces match one drawn at once
+  double temperature = 1.0;          ///< scales the prior draw and every injected noise (1 = exact; below 1 sharpens)
+  noise_source<X> noise{};           ///< where the Gaussian draws come from (empty: counter_noise(seed, sample_offset))
+  any_observer<X> observer{};        ///< sees every grid point with x0_hat; false stops (core/observer.hpp)
+};
+
+/// What every sampler returns.
+template <State X>
+struct sample_result {
+  X samples;
+  integration_report report;
+};
+
+/// Where a step runs.
+template <std::floating_point S>
+struct step_context {
+  std::size_t index;   ///< 0-based step index k
+  std::size_t steps;   ///< N, the steps of the grid
+  S t;                 ///< t_k
+  S t_next;            ///< t_{k+1}
+  S t_final;           ///< t_N, where the run ends
+  [[nodiscard]] bool first() const noexcept { return index == 0; }
+  [[nodiscard]] bool last() const noexcept { return index + 1 == steps; }
+};
+
+/// The noise of one step, handed to the sampler: draw j is the source's draw k * per_step + j, scaled
+/// by the temperature.
+template <State X>
+class step_noise {
+ public:
+  using S = scalar_of<X>;
+  step_noise(noise_source<X>& src, std::uint64_t first, S t, S t_next, double temperature) noexcept
+      : src_(src), first_(first), t_(t), tn_(t_next), temp_(temperature) {}
+
+  /// Standard normals (times the temperature) for draw j spanning the step [t, t_next].
+  void normal(std::size_t j, X& z) { draw(j, t_, tn_, z); }
+  /// Standard normals (times the temperature) for draw j at one time (a Langevin step at `time`).
+  void normal_at(std::size_t j, S time, X& z) { draw(j, time, time, z); }
+  /// The Brownian increment over the step, dW ~ N(0, |t_next - t| I) (times the temperature), draw j.
+  void increment(std::size_t j, X& dW) {
+    src_.increment(static_cast<std::size_t>(first_ + j), t_, tn_ - t_, dW);
+    scale(dW);
+  }
+
+ private:
+  void draw(std::size_t j, S a, S b, X& z) {
+    src_.normal(first_ + j, a, b, z);
+    scale(z);
+  }
+  void scale(X& z) const {
+    if (temp_ != 1.0) z *= static_cast<S>(temp_);
+  }
+  noise_source<X>& src_;
+  std::uint64_t first_;
+  S t_, tn_;
+  double temp_;
+};
+
+namespace detail {
+
+/// Counters a run shares with its counting model.
+template <State X>
+struct run_counters {
+  std::size_t evaluations = 0;
+  bool want_denoised = false;   ///< an observer is listening
+  bool have_denoised = false;   ///< x0_hat of this step's first evaluation is in `denoised`
+  X denoised;
+};
+
+/// The model as a sampler sees it inside the engine: forwards predict and score, counts every
+/// evaluation and keeps x0_hat of a step's first evaluation for the observer. A cheap handle.
+template <class M, State X>
+class counting_model {
+ public:
+  using schedule_type = schedule_of<M>;
+  using scalar_type = typename schedule_type::scalar_type;
+
+  counting_model(const M& m, run_counters<X>& c) noexcept : m_(&m), c_(&c) {}
+
+  [[nodiscard]] decltype(auto) process() const { return m_->process(); }
+
+  template <State Y, State A, State B>
+  void predict(const Y& x, scalar_type t, A& x0, B& eps) const {
+    ++c_->evaluations;
+    m_->predict(x, t, x0, eps);
+    if (c_->want_denoised && !c_->have_denoised) {
+      c_->denoised = x0;
+      c_->have_denoised = true;
+    }
+  }
+
+  /// The score -eps_hat / sigma: the model's own `score` when it has one (exact for score models).
+  template <State Y>
+  void score(const Y& x, scalar_type t, Y& out) const {
+    ++c_->evaluations;
+    if constexpr (requires { m_->score(x, t, out); }) {
+      m_->score(x, t, out);
+    } else {
+      const scalar_type sd = m_->process().marginal_std(t);
+      require(sd > 0, "score", "marginal_std(t)", sd, "must be > 0 to turn a prediction into a score");
+      Y x0(x.rows(), x.cols());
+      m_->predict(x, t, x0, out);
+      out *= -1 / sd;
+    }
+    if (c_->want_denoised && !c_->have_denoised) {
+      const auto& p = m_->process();
+      const scalar_type s = p.mean_scale(t), sd = p.marginal_std(t);
+      if (s > 0) {  // Tweedie: x0_hat = (x + sigma^2 score) / s
+        c_->denoised = (x + (sd * sd) * out) / s;
+        c_->have_denoised = true;
+      }
+    }
+  }
+
+ private:
+  const M* m_;
+  run_counters<X>* c_;
+};
+
+template <class Smp, class CM, class X>
+using workspace_t = decltype(std::declval<const Smp&>().workspace(std::declval<const CM&>(), std::declval<const X&>()));
+
+template <class Smp>
+[[nodiscard]] std::uint64_t draws_per_step(const Smp& s) {
+  if constexpr (requires { s.draws_per_step(); }) {
+    return static_cast<std::uint64_t>(s.draws_per_step());
+  } else {
+    return 1;
+  }
+}
+
+/// X(like.rows(), like.cols()): a buffer of a state's shape.
+template <State X>
+[[nodiscard]] X like(const X& x) {
+  return X(x.rows(), x.cols());
+}
+
+}  // namespace detail
+
+/// A sampler for models M on states X (see the file comment for the protocol).
+template <class Smp, class M, class X>
+concept Sampler =
+    DiffusionModel<M, X> &&
+    requires(const Smp& s, const detail::counting_model<M, X>& m, X& x, const time_grid<scalar_of<X>>& grid,
+             const step_context<scalar_of<X>>& ctx, step_noise<X>& noise,
+             detail::workspace_t<Smp, detail::counting_model<M, X>, X>& ws) {
+      s.validate();
+      { s.evaluations(m, grid) } -> std::convertible_to<std::size_t>;
+      s.step(m, x, ctx, ws, noise);
+    };
+
+namespace detail {
+template <State X>
+void validate_run(const time_grid<scalar_of<X>>& grid, const sampler_options<X>& opt, const char* where) {
+  require(grid.backwards(), where, "grid.back()", grid.back(), "must be below grid.front(): samplers run T -> 0");
+  require(std::isfinite(opt.temperature) && opt.temperature >= 0, where, "temperature", opt.temperature,
+          "must be finite and >= 0");
+}
+
+/// The grid must lie inside the schedule's clock [0, T] (when it has a horizon T).
+template <NoiseSchedule P, class S>
+void validate_range(const P& p, const time_grid<S>& grid, const char* where) {
+  require(grid.back() >= 0, where, "grid.back()", grid.back(), "must be >= 0 (t = 0 is the data end of the clock)");
+  if constexpr (requires { p.horizon(); }) {
+    const auto T = static_cast<S>(p.horizon());
+    require(grid.front() <= T * (1 + 64 * std::numeric_limits<S>::epsilon()), where, "grid.front()", grid.front(),
+            detail::message("must not exceed the process's horizon T = ", T).c_str());
+  }
+}
+}  // namespace detail
+
+/// A sampling run, one step at a time (diffusers' scheduler.step()): holds the sampler, the state,
+/// the workspace, the noise and the counts. Read or change state() between steps; step() advances
+/// one step; result() hands back {samples, report}. The model is held by reference and must outlive
+/// the run; the run cannot be copied or moved (its workspace refers to it).
+template <class Smp, class M, State X>
+  requires Sampler<Smp, M, X>
+class sampling_run {
+ public:
+  using scalar_type = scalar_of<X>;
+
+  sampling_run(Smp sampler, const M& m, X x_T, time_grid<scalar_type> grid, sampler_options<X> opt = {})
+      : smp_(std::move(sampler)),
+        model_(&m),
+        x_(std::move(x_T)),
+        grid_(std::move(grid)),
+        opt_(std::move(opt)),
+        noise_(opt_.noise ? opt_.noise : noise_source<X>(counter_noise(opt_.seed, opt_.sample_offset, 0))),
+        counted_(m, counters_),
+        ws_(start()),
+        per_step_(detail::draws_per_step(smp_)),
+        mon_(opt_.observer) {
+    stopped_ = !mon_.start(x_, grid_[0]);
+  }
+  sampling_run(Smp, const M&&, X, time_grid<scalar_type>, sampler_options<X> = {}) = delete;  // would dangle
+  sampling_run(const sampling_run&) = delete;
+  sampling_run& operator=(const sampling_run&) = delete;
+  sampling_run(sampling_run&&) = delete;
+  sampling_run& operator=(sampling_run&&) = delete;
+  ~sampling_run() = default;
+
+  /// True when every step is taken or the observer stopped the run.
+  [[nodiscard]] bool done() const noexcept { return stopped_ || k_ == grid_.steps(); }
+
+  /// Advance one step (throws when done()).
+  void step() {
+    if (done()) {
+      throw invalid_argument(detail::message("sampling_run::step: the run is done (", k_, " of ", grid_.steps(),
+                                             " steps taken", stopped_ ? ", stopped by the observer" : "", ")"));
+    }
+    const scalar_type t = grid_[k_], tn = grid_[k_ + 1];
+    counters_.want_denoised = static_cast<bool>(opt_.observer);
+    counters_.have_denoised = false;
+    const std::size_t before = counters_.evaluations;
+    step_noise<X> noise(noise_, static_cast<std::uint64_t>(k_) * per_step_, t, tn, opt_.temperature);
+    smp_.step(counted_, x_, step_context<scalar_type>{k_, grid_.steps(), t, tn, grid_.back()}, ws_, noise);
+    ++k_;
+    const X* den = counters_.have_denoised ? &counters_.denoised : nullptr;
+    if (!mon_.stepped(x_, k_, tn, counters_.evaluations - before, k_ == grid_.steps(), den)) stopped_ = true;
+  }
+
+  /// The state at time(): read it, or change it before the next step.
+  [[nodiscard]] X& state() noexcept { return x_; }
+  [[nodiscard]] const X& state() const noexcept { return x_; }
+  /// Steps taken so far; the state sits at grid point index().
+  [[nodiscard]] std::size_t index() const noexcept { return k_; }
+  [[nodiscard]] scalar_type time() const { return grid_[k_]; }
+  [[nodiscard]] const time_grid<scalar_type>& grid() const noexcept { return grid_; }
+  [[nodiscard]] const M& model() const noexcept { return *model_; }
+  [[nodiscard]] const integration_report& report() const noexcept { return mon_.report; }
+  /// The samples and the report (the run is spent afterwards).
+  [[nodiscard]] sample_result<X> result() && { return {std::move(x_), mon_.report}; }
+
+ private:
+  auto start() {
+    detail::validate_run(grid_, opt_, "sample");
+    detail::validate_range(model_->process(), grid_, "sample");
+    smp_.validate();
+    return smp_.workspace(counted_, x_);
+  }
+
+  Smp smp_;
+  const M* model_;
+  X x_;
+  time_grid<scalar_type> grid_;
+  sampler_options<X> opt_;
+  noise_source<X> noise_;
+  detail::run_counters<X> counters_;
+  detail::counting_model<M, X> counted_;
+  detail::workspace_t<Smp, detail::counting_model<M, X>, X> ws_;
+  std::uint64_t per_step_;
+  detail::run_monitor<X, any_observer<X>> mon_;
+  std::size_t k_ = 0;
+  bool stopped_ = false;
+};
+
+/// Run `sampler` with model m from x_T over `grid` (decreasing: T -> 0).
+template <class Smp, class M, State X>
+  requires Sampler<Smp, M, X>
+[[nodiscard]] sample_result<X> sample(const Smp& sampler, const M& m, X x_T, const time_grid<scalar_of<X>>& grid,
+                                      const sampler_options<X>& opt = {}) {
+  sampling_run<Smp, M, X> run(sampler, m, std::move(x_T), grid, opt);
+  while (!run.done()) run.step();
+  return std::move(run).result();
+}
+
+namespace detail {
+/// The prior's standard deviation at t0: prior_std at the horizon; below it prior_std sigma(t0) / sigma(T).
+template <NoiseSchedule P>
+[[nodiscard]] typename P::scalar_type prior_scale(const P& p, typename P::scalar_type t0) {
+  if constexpr (requires { p.prior_std(); p.horizon(); }) {
+    const auto T = p.horizon();
+    return t0 >= T ? p.prior_std() : p.prior_std() * (p.marginal_std(t0) / p.marginal_std(T));
+  } else {
+    return p.marginal_std(t0);
+  }
+}
+
+template <State X>
+[[nodiscard]] X prior_draw(Eigen::Index d, Eigen::Index n, double scale, const sampler_options<X>& opt) {
+  require(d >= 1, "initial_noise", "d", d, "must be at least 1");
+  require(n >= 0, "initial_noise", "n", n, "must be >= 0");
+  X x(d, n);
+  normal_source(opt.seed, 1).fill(x, 0, opt.sample_offset);
+  x *= static_cast<scalar_of<X>>(scale * opt.temperature);
+  return x;
+}
+}  // namespace detail
+
+/// The prior draw for a run on `grid`, N(0, v^2 I) times the temperature, from stream 1 of the seed
+/// (sample offset + column): at the horizon v is the process's prior_std; on a grid that starts
+/// below it, v = prior_std sigma(t_0) / sigma(T), which is k-diffusion's randn * sigmas[0] for VE and EDM.
+template <NoiseSchedule P, State X = batch<typename P::scalar_type>>
+[[nodiscard]] X initial_noise(const P& p, Eigen::Index d, Eigen::Index n, const time_grid<typename P::scalar_type>& grid,
+                              const sampler_options<X>& opt = {}) {
+  return detail::prior_draw<X>(d, n, static_cast<double>(detail::prior_scale(p, grid[0])), opt);
+}
+
+/// The prior draw at the horizon T (for a grid that starts at T): prior_std N(0, I) times the temperature.
+template <NoiseSchedule P, State X = batch<typename P::scalar_type>>
+  requires requires(const P& p) { p.horizon(); }
+[[nodiscard]] X initial_noise(const P& p, Eigen::Index d, Eigen::Index n, const sampler_options<X>& opt = {}) {
+  return detail::prior_draw<X>(d, n, static_cast<double>(detail::prior_scale(p, p.horizon())), opt);
+}
+
+/// SDEdit start (Meng et al. 2022): s(t0) x0 + sigma(t0) eps (eps from stream 1, times the temperature),
+/// the start of partial denoising on a grid beginning at t0.
+template <NoiseSchedule P, State X>
+[[nodiscard]] X sdedit_start(const P& p, const X& x0, typename P::scalar_type t0, const sampler_options<X>& opt = {}) {
+  detail::require(std::isfinite(t0) && t0 > 0, "sdedit_start", "t0", t0, "must be finite and > 0");
+  X z(x0.rows(), x0.cols());
+  normal_source(opt.seed, 1).fill(z, 0, opt.sample_offset);
+  return p.mean_scale(t0) * x0 + (p.marginal_std(t0) * static_cast<scalar_of<X>>(opt.temperature)) * z;
+}
+
+}  // namespace sdeflow
