@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+// The common properties of every sampler on the engine, run over one type list: any step count
+// N = 1..50 (to sigma = 0 where the sampler can end there), NFE equal to the documented count,
+// determinism by seed, a bit-identical rerun from a recorded noise table, batch-split invariance
+// (predictor-corrector couples the batch: pinned as not invariant), the observer's x0_hat, early stop,
+// and the step-level API equal to the one-call driver. A new sampler adds one line to `all_samplers`.
+#include "samplers/sampler_support.hpp"
+
+#include <tuple>
+
+using X = Eigen::MatrixXd;
+namespace smp = sdeflow::samplers;
+
+namespace {
+
+/// One entry of the list: the sampler (default-constructed), whether it injects noise, whether it
+/// can take a final step to sigma = 0 with a data-prediction model, whether its samples are
+/// independent of how the batch is split.
+template <class Smp, bool Stochastic, bool ToZero = true, bool SplitInvariant = true>
+struct sampler_case {
+  using sampler = Smp;
+  static constexpr bool stochastic = Stochastic;
+  static constexpr bool to_zero = ToZero;
+  static constexpr bool split_invariant = SplitInvariant;
+};
+
+struct ddim_eta_half : smp::ddim {
+  ddim_eta_half() : smp::ddim{0.5} {}
+};
+struct edm_heun_churn : smp::edm_heun {
+  edm_heun_churn() : smp::edm_heun{5.0, 0.0, std::numeric_limits<double>::infinity(), 1.0} {}
+};
+struct langevin_small : smp::annealed_langevin {
+  langevin_small() : smp::annealed_langevin{2, 1e-4, true} {}
+};
+
+// The RK-type ODE samplers evaluate the model at the final time, where a data-prediction model under
+// VP has no score (sigma = 0) and annealed Langevin needs sigma > 0 at its last level: they end at 1e-3.
+// Predictor-corrector's corrector step uses batch-mean norms (score_sde's rule): not split-invariant.
+using all_samplers = std::tuple<
+    sampler_case<smp::ddim, false>, sampler_case<ddim_eta_half, true>, sampler_case<smp::ddpm, true>,
+    sampler_case<smp::euler, false>, sampler_case<smp::euler_ancestral, true>, sampler_case<smp::edm_heun, false>,
+    sampler_case<edm_heun_churn, true>, sampler_case<smp::dpmpp_2m, false>, sampler_case<smp::dpmpp_2m_sde, true>,
+    sampler_case<smp::predictor_corrector, true, true, false>, sampler_case<langevin_small, true, false>,
+    sampler_case<smp::reverse_sde<>, true>, sampler_case<smp::probability_flow<sdeflow::euler>, false>,
+    sampler_case<smp::probability_flow<sdeflow::rk4>, false, false>, sampler_case<smp::flow<sdeflow::heun>, false, false>,
+    sampler_case<smp::flow<sdeflow::rk4>, false, false>>;
+
+template <class Case>
+sdeflow::time_grid<> grid_for(std::size_t N) {
+  return sdeflow::uniform_schedule(1.0, Case::to_zero ? 0.0 : 1e-3, N);
+}
+
+const sdeflow::vp_process<>& vp() {
+  static const sdeflow::vp_process<> p;
+  return p;
+}
+
+/// The exact ring denoiser under VP: not a point mass, so every step moves mid-path.
+const auto& ring_model() {
+  static const auto m = sdeflow_test::exact_model(sdeflow_test::ring(), vp());
+  return m;
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("every sampler: N = 1..50, documented NFE, finite samples", "[engine]", all_samplers) {
+  using Smp = typename TestType::sampler;
+  const Smp s;
+  const auto& m = ring_model();
+  const X x = sdeflow::initial_noise(vp(), 2, 3, sdeflow::sampler_options<X>{.seed = 3});
+  for (std::size_t N = 1; N <= 50; ++N) {
+    const auto grid = grid_for<TestType>(N);
+    const auto out = sdeflow::sample(s, m, x, grid, {.seed = 4});
+    INFO("N = " << N);
+    CHECK(out.report.steps == N);
+    CHECK(out.report.evaluations == s.evaluations(m, grid));
+    CHECK_FALSE(out.report.stopped_early);
+    CHECK(out.samples.allFinite());
+  }
+  // With 50 steps every sample has reached the ring's modes (radius 4, std 0.3).
+  if constexpr (!std::is_same_v<Smp, langevin_small>) {
+    const X far = sdeflow::initial_noise(vp(), 2, 200, sdeflow::sampler_options<X>{.seed = 5});
+    const X y = sdeflow::sample(s, m, far, grid_for<TestType>(50), {.seed = 6}).samples;
+    const Eigen::RowVectorXd r = y.colwise().norm();
+    CHECK(std::abs(r.mean() - 4.0) < 0.1);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("every sampler: determinism by seed and a bit-identical replay of recorded noise", "[engine]",
+                        all_samplers) {
+  using Smp = typename TestType::sampler;
+  const Smp s;
+  const auto& m = ring_model();
+  const auto grid = grid_for<TestType>(7);
+  const X x = sdeflow::initial_noise(vp(), 2, 6, sdeflow::sampler_options<X>{.seed = 7});
+  const X a = sdeflow::sample(s, m, x, grid, {.seed = 8, .sample_offset = 3}).samples;
+  CHECK((sdeflow::sample(s, m, x, grid, {.seed = 8, .sample_offset = 3}).samples.array() == a.array()).all());
+  const X other = sdeflow::sample(s, m, x, grid, {.seed = 9, .sample_offset = 3}).samples;
+  if constexpr (TestType::stochastic) {
+    CHECK((other.array() != a.array()).any());
+  } else {
+    CHECK((other.array() == a.array()).all());
+  }
+  // Record the counter-based noise the run draws, then replay the table: the same bits.
+  sdeflow::noise_recorder<sdeflow::counter_noise, X> rec(sdeflow::counter_noise(8, 3));
+  const X recorded = sdeflow::sample(s, m, x, grid, {.noise = rec}).samples;
+  CHECK((recorded.array() == a.array()).all());
+  const X replayed = sdeflow::sample(s, m, x, grid, {.noise = rec.replay()}).samples;
+  CHECK((replayed.array() == a.array()).all());
+  CHECK((rec.table().size() > 0) == TestType::stochastic);
+  if constexpr (TestType::stochastic) {
+    // A different table gives a different run: the sampler really uses what it is given.
+    std::vector<X> flipped = rec.table();
+    for (auto& z : flipped) z = -z;
+    const X mirrored = sdeflow::sample(s, m, x, grid, {.noise = sdeflow::recorded_noise<X>(flipped)}).samples;
+    CHECK((mirrored.array() != a.array()).any());
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("every sampler: batch-split invariance where claimed", "[engine]", all_samplers) {
+  using Smp = typename TestType::sampler;
+  const Smp s;
+  const auto& m = ring_model();
+  const auto grid = grid_for<TestType>(9);
+  const sdeflow::sampler_options<X> opt{.seed = 11};
+  const X x = sdeflow::initial_noise(vp(), 2, 20, opt);
+  const X whole = sdeflow::sample(s, m, x, grid, opt).samples;
+  X pieces(2, 20);
+  for (auto [start, len] : {std::pair<Eigen::Index, Eigen::Index>{0, 7}, {7, 1}, {8, 12}}) {
+    auto o = opt;
+    o.sample_offset = static_cast<std::uint64_t>(start);
+    pieces.middleCols(start, len) = sdeflow::sample(s, m, X(x.middleCols(start, len)), grid, o).samples;
+  }
+  if constexpr (TestType::split_invariant) {
+    CHECK((pieces.array() == whole.array()).all());
+  } else {
+    CHECK((pieces.array() != whole.array()).any());
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat; early stop; step-level API", "[engine]", all_samplers) {
+  using Smp = typename TestType::sampler;
+  const Smp s;
+  const auto& m = ring_model();
+  const auto score = sdeflow::exact_score(sdeflow_test::ring(), vp());
+  const auto grid = grid_for<TestType>(8);
+  const X x = sdeflow::initial_noise(vp(), 2, 5, sdeflow::sampler_options<X>{.seed = 12});
+  std::vector<X> states;
+  std::vector<std::size_t> indices;
+  sdeflow::sampler_options<X> opt{.seed = 13};
+  opt.observer = [&](const sdeflow::step_info<X>& info) {
+    indices.push_back(info.index);
+    CHECK(info.t == grid[info.index]);
+    if (info.index == 0) {
+      CHECK(info.denoised == nullptr);
+    } else if constexpr (!std::is_same_v<Smp, edm_heun_churn>) {  // churn evaluates first at t_hat > t_{k-1}
+      // x0_hat of the step's first evaluation, at (x_{k-1}, t_{k-1}) for these samplers.
+      REQUIRE(info.denoised != nullptr);
+      const double t = grid[info.index - 1];
+      const X expected = score.denoise(states.back(), t);
+      CHECK((*info.denoised - expected).cwiseAbs().maxCoeff() < 1e-9 * (1 + expected.cwiseAbs().maxCoeff()));
+    }
+    states.push_back(info.x);
+  };
+  const auto full = sdeflow::sample(s, m, x, grid, opt);
+  CHECK(indices == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK((states.back().array() == full.samples.array()).all());
+
+  // Early stop after grid point 3: three steps, the state of point 3, counted evaluations so far.
+  sdeflow::sampler_options<X> stop{.seed = 13};
+  stop.observer = [](std::size_t k, double, const X&) { return k < 3; };
+  const auto early = sdeflow::sample(s, m, x, grid, stop);
+  CHECK(early.report.steps == 3);
+  CHECK(early.report.stopped_early);
+  CHECK((early.samples.array() == states[3].array()).all());
+
+  // The step-level API: the same bits as the one-call driver, and a clear error past the end.
+  sdeflow::sampling_run run(s, m, x, grid, sdeflow::sampler_options<X>{.seed = 13});
+  std::size_t steps = 0;
+  while (!run.done()) {
+    CHECK(run.time() == grid[run.index()]);
+    run.step();
+    ++steps;
+    CHECK((run.state().array() == states[steps].array()).all());
+  }
+  CHECK(steps == 8);
+  CHECK_THROWS_WITH(run.step(), Catch::Contains("the run is done"));
+  CHECK(run.report().evaluations == full.report.evaluations);
+}
+
+namespace {
+/// Mutants: wrong samplers the properties above must reject.
+/// - ignores_noise: DDPM that draws its own counter-based noise instead of the noise it is given.
+/// - miscounts: DDIM that evaluates the model twice per step but documents one evaluation.
+struct ignores_noise : smp::ddpm {
+  template <class M, sdeflow::State Y, class W>
+  void step(const M& m, Y& x, const sdeflow::step_context<double>& c, W& ws, sdeflow::step_noise<Y>&) const {
+    sdeflow::counter_noise own(8, 3);
+    sdeflow::noise_source<Y> src(own);
+    sdeflow::step_noise<Y> mine(src, c.index, c.t, c.t_next, 1.0);
+    smp::ddpm::step(m, x, c, ws, mine);
+  }
+};
+struct miscounts : smp::ddim {
+  template <class M, sdeflow::State Y, class W>
+  void step(const M& m, Y& x, const sdeflow::step_context<double>& c, W& ws, sdeflow::step_noise<Y>& n) const {
+    m.predict(x, c.t, ws.x0, ws.eps);
+    smp::ddim::step(m, x, c, ws, n);
+  }
+};
+}  // namespace
+
+TEST_CASE("the common properties reject wrong samplers (mutants)", "[engine]") {
+  const auto& m = ring_model();
+  const auto grid = grid_for<sampler_case<smp::ddpm, true>>(7);
+  const X x = sdeflow::initial_noise(vp(), 2, 6, sdeflow::sampler_options<X>{.seed = 7});
+  // A sampler that ignores the noise it is given: a flipped table changes nothing (the property fails).
+  sdeflow::noise_recorder<sdeflow::counter_noise, X> rec(sdeflow::counter_noise(8, 3));
+  const X a = sdeflow::sample(ignores_noise{}, m, x, grid, {.noise = rec}).samples;
+  std::vector<X> flipped(7, X::Ones(2, 6));
+  CHECK((sdeflow::sample(ignores_noise{}, m, x, grid, {.noise = sdeflow::recorded_noise<X>(flipped)}).samples.array() ==
+         a.array()).all());
+  CHECK(rec.table().empty());
+  // The correct sampler does change.
+  CHECK((sdeflow::sample(smp::ddpm{}, m, x, grid, {.noise = sdeflow::recorded_noise<X>(flipped)}).samples.array() !=
+         sdeflow::sample(smp::ddpm{}, m, x, grid, {.seed = 8, .sample_offset = 3}).samples.array()).any());
+  // A sampler whose documented NFE is wrong: the counted NFE exposes it.
+  const auto out = sdeflow::sample(miscounts{}, m, x, grid);
+  CHECK(out.report.evaluations == 2 * grid.steps());
+  CHECK(out.report.evaluations != miscounts{}.evaluations(m, grid));
+}
