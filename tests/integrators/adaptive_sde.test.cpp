@@ -30,6 +30,32 @@ TEST_CASE("adaptive SDE: a replay on the accepted grid reproduces the run / reje
   CHECK((x - y).cwiseAbs().maxCoeff() < 1e-12);
 }
 
+TEST_CASE("adaptive SDE runs backwards: a reverse-time run replays on its accepted grid; the observer stops it",
+          "[adaptive_sde]") {
+  sdeflow::brownian_tree tree(0.0, 1.0, 1e-6, 19);
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(1, 100);
+  std::vector<double> times;
+  const auto rep = sdeflow::integrate_sde_adaptive(sdeflow::sra1{}, sys, x, 1.0, 0.0, tree, {.rtol = 1e-4, .atol = 1e-4},
+                                                   [&](std::size_t, double t, const Eigen::MatrixXd&) { times.push_back(t); });
+  CHECK(rep.accepted > 4);
+  CHECK(times.front() == 1.0);
+  CHECK(times.back() == Approx(0.0).margin(1e-9));
+  for (std::size_t k = 1; k < times.size(); ++k) CHECK(times[k] < times[k - 1]);
+  std::vector<double> grid = {times[0]};
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    grid.push_back((times[k - 1] + times[k]) / 2);
+    grid.push_back(times[k]);
+  }
+  Eigen::MatrixXd y = Eigen::MatrixXd::Ones(1, 100);
+  sdeflow::integrate(sdeflow::sra1{}, sys, y, sdeflow::time_grid<>::from_points(grid), sdeflow::brownian_tree(tree));
+  CHECK((x - y).cwiseAbs().maxCoeff() < 1e-12);
+  Eigen::MatrixXd z = Eigen::MatrixXd::Ones(1, 100);
+  const auto stopped = sdeflow::integrate_sde_adaptive(sdeflow::sra1{}, sys, z, 1.0, 0.0, tree, {.rtol = 1e-4, .atol = 1e-4},
+                                                       [](std::size_t k, double, const Eigen::MatrixXd&) { return k < 3; });
+  CHECK(stopped.accepted == 3);
+  CHECK(stopped.stopped_early);
+}
+
 TEST_CASE("adaptive SDE: the strong error falls as the tolerance tightens", "[adaptive_sde][convergence]") {
   sdeflow::brownian_tree tree(0.0, 1.0, 1.0 / (1 << 16), 23);
   Eigen::MatrixXd ref = Eigen::MatrixXd::Ones(1, 500);

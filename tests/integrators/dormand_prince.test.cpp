@@ -65,6 +65,24 @@ TEST_CASE("output at requested times does not change the steps / both directions
   CHECK((y - Eigen::Vector2d(1.0, 0.0)).norm() < 1e-8);
 }
 
+TEST_CASE("Dormand-Prince honours an observer that returns false, as the fixed-step driver does", "[dopri]") {
+  const sdeflow::dopri5_options opt{.rtol = 1e-9, .atol = 1e-12};
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(1, 1);
+  std::vector<double> times = {0.5, 1.0, 1.5, 2.0};
+  std::size_t calls = 0;
+  const auto rep = sdeflow::integrate_adaptive(cos_sys, x, 0.0, 3.0, opt, times,
+                                               [&](std::size_t i, double, const Eigen::MatrixXd&) {
+                                                 ++calls;
+                                                 return i < 1;  // stop at the output time 1.0
+                                               });
+  CHECK(rep.stopped_early);
+  CHECK(calls == 2);
+  Eigen::MatrixXd full = Eigen::MatrixXd::Ones(1, 1);
+  const auto all = sdeflow::integrate_adaptive(cos_sys, full, 0.0, 3.0, opt);
+  CHECK(rep.accepted < all.accepted);
+  CHECK_FALSE(all.stopped_early);
+}
+
 TEST_CASE("Dormand-Prince stops with a clear error instead of hanging", "[dopri][errors]") {
   // x' = x^2 from 1 blows up at t = 1: the step size collapses before t = 2.
   const auto blowup = sdeflow::ode([](const Eigen::MatrixXd& x, double) { return Eigen::MatrixXd(x.cwiseProduct(x)); });
