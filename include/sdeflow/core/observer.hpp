@@ -64,6 +64,14 @@ class any_observer {
   any_observer(O&& obs)  // NOLINT(google-explicit-constructor): options take lambdas directly
       : f_([o = std::forward<O>(obs)](const step_info<X>& s) mutable { return call(o, s); }) {}
 
+  /// Anything else is not an observer: fail here, at the user's assignment, naming the concept.
+  template <class O>
+    requires(!std::same_as<std::remove_cvref_t<O>, any_observer> && !Observer<std::remove_cvref_t<O>, X>)
+  any_observer(O&&) {  // NOLINT(google-explicit-constructor)
+    static_assert(Observer<std::remove_cvref_t<O>, X>,
+                  "not an Observer<O, X>: an observer is callable as obs(k, t, x) or obs(step_info<X>)");
+  }
+
   [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(f_); }
   bool operator()(const step_info<X>& s) const { return f_ ? f_(s) : true; }
 

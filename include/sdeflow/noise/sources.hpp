@@ -129,6 +129,13 @@ class noise_source {
     requires(!std::is_same_v<std::remove_cvref_t<N>, noise_source> && NoiseSource<std::remove_cvref_t<N>, X>)
   noise_source(N&& n)  // NOLINT(google-explicit-constructor): options take sources directly
       : p_(std::make_unique<holder<std::remove_cvref_t<N>>>(std::forward<N>(n))) {}
+  /// Anything else is not a noise source: fail here, at the user's assignment, naming the concept.
+  template <class N>
+    requires(!std::is_same_v<std::remove_cvref_t<N>, noise_source> && !NoiseSource<std::remove_cvref_t<N>, X>)
+  noise_source(N&&) {  // NOLINT(google-explicit-constructor)
+    static_assert(NoiseSource<std::remove_cvref_t<N>, X>,
+                  "not a NoiseSource<N, X>: a noise source needs n.normal(k, t, t_next, z) filling z with N(0, 1) draws");
+  }
   noise_source(const noise_source& o) : p_(o.p_ ? o.p_->clone() : nullptr) {}
   noise_source(noise_source&&) noexcept = default;
   noise_source& operator=(const noise_source& o) {
