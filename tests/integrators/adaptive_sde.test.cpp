@@ -6,6 +6,15 @@
 #include <vector>
 
 namespace {
+/// The grid an adaptive run took, with each accepted step split in its two half steps.
+std::vector<double> half_step_grid(const std::vector<double>& times) {
+  std::vector<double> grid = {times[0]};
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    grid.push_back((times[k - 1] + times[k]) / 2);
+    grid.push_back(times[k]);
+  }
+  return grid;
+}
 const auto sys = sdeflow::sde([](const Eigen::MatrixXd& x, double) { return Eigen::MatrixXd(-(x.array() + (3 * x.array()).sin())); },
                               [](double) { return 1.5; });
 }
@@ -20,11 +29,7 @@ TEST_CASE("adaptive SDE: a replay on the accepted grid reproduces the run / reje
   CHECK(rep.rejected > 0);  // the controller did reject steps here
   CHECK(times.back() == Approx(1.0));
   // Each accepted step is two half steps: replay them on a fixed grid with the same tree.
-  std::vector<double> grid = {times[0]};
-  for (std::size_t k = 1; k < times.size(); ++k) {
-    grid.push_back((times[k - 1] + times[k]) / 2);
-    grid.push_back(times[k]);
-  }
+  const std::vector<double> grid = half_step_grid(times);
   Eigen::MatrixXd y = Eigen::MatrixXd::Ones(1, 200);
   sdeflow::integrate(sdeflow::sra1{}, sys, y, sdeflow::time_grid<>::from_points(grid), sdeflow::brownian_tree(tree));
   CHECK((x - y).cwiseAbs().maxCoeff() < 1e-12);
@@ -41,11 +46,7 @@ TEST_CASE("adaptive SDE runs backwards: a reverse-time run replays on its accept
   CHECK(times.front() == 1.0);
   CHECK(times.back() == Approx(0.0).margin(1e-9));
   for (std::size_t k = 1; k < times.size(); ++k) CHECK(times[k] < times[k - 1]);
-  std::vector<double> grid = {times[0]};
-  for (std::size_t k = 1; k < times.size(); ++k) {
-    grid.push_back((times[k - 1] + times[k]) / 2);
-    grid.push_back(times[k]);
-  }
+  const std::vector<double> grid = half_step_grid(times);
   Eigen::MatrixXd y = Eigen::MatrixXd::Ones(1, 100);
   sdeflow::integrate(sdeflow::sra1{}, sys, y, sdeflow::time_grid<>::from_points(grid), sdeflow::brownian_tree(tree));
   CHECK((x - y).cwiseAbs().maxCoeff() < 1e-12);

@@ -37,9 +37,8 @@ struct ddim {
     detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "ddim", "eta", eta, "must lie in [0, 1]");
   }
   template <class M, State X>
-  auto workspace(const M&, const X& like) const {
-    struct ws { X x0, eps, z; };
-    return ws{detail::like(like), detail::like(like), detail::like(like)};
+  auto workspace(const M&, const X& x) const {
+    return detail::prediction_workspace<X>(x);
   }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
@@ -70,9 +69,8 @@ struct ddpm {
 
   void validate() const {}
   template <class M, State X>
-  auto workspace(const M&, const X& like) const {
-    struct ws { X x0, eps, z; };
-    return ws{detail::like(like), detail::like(like), detail::like(like)};
+  auto workspace(const M&, const X& x) const {
+    return detail::prediction_workspace<X>(x);
   }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }

@@ -190,6 +190,13 @@ template <State X>
   return X(x.rows(), x.cols());
 }
 
+/// The workspace of the one-evaluation samplers: x0_hat, eps_hat and one noise draw.
+template <State X>
+struct prediction_workspace {
+  X x0, eps, z;
+  explicit prediction_workspace(const X& x) : x0(like(x)), eps(like(x)), z(like(x)) {}
+};
+
 }  // namespace detail
 
 /// A sampler for models M on states X (see the file comment for the protocol).

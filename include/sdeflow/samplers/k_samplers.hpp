@@ -43,11 +43,6 @@ struct edm_frame {
       : s(p.mean_scale(t)), sn(p.mean_scale(tn)), r(p.marginal_std(t) / s), rn(p.marginal_std(tn) / sn) {}
 };
 
-template <class M, State X>
-auto prediction_buffers(const X& like) {
-  struct ws { X x0, eps, z; };
-  return ws{sdeflow::detail::like(like), sdeflow::detail::like(like), sdeflow::detail::like(like)};
-}
 }  // namespace detail
 
 /// Euler in the EDM variable (k-diffusion's sample_euler).
@@ -56,7 +51,7 @@ struct euler {
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
   void validate() const {}
   template <class M, State X>
-  auto workspace(const M&, const X& like) const { return detail::prediction_buffers<M, X>(like); }
+  auto workspace(const M&, const X& x) const { return sdeflow::detail::prediction_workspace<X>(x); }
 
   template <class M, State X, class W>
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
@@ -78,7 +73,7 @@ struct euler_ancestral {
     sdeflow::detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "euler_ancestral", "eta", eta, "must lie in [0, 1]");
   }
   template <class M, State X>
-  auto workspace(const M&, const X& like) const { return detail::prediction_buffers<M, X>(like); }
+  auto workspace(const M&, const X& x) const { return sdeflow::detail::prediction_workspace<X>(x); }
 
   template <class M, State X, class W>
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
