@@ -72,6 +72,10 @@ TEST_CASE("the Brownian-tree source: one path across step counts", "[noise][stat
   const double counter_gap = (run(100, sdeflow::counter_noise(3)) - run(400, sdeflow::counter_noise(3))).colwise().norm().mean();
   INFO("tree " << tree_gap << " counter " << counter_gap);
   CHECK(tree_gap < 0.2 * counter_gap);
+  // A draw shorter than the tree resolves is an error, not a silent zero.
+  sdeflow::brownian_tree coarse(0.0, 1.0, 0.1, 1);
+  X w(1, 3);
+  CHECK_THROWS_WITH(coarse.normal(0, 0.5, 0.51, w), Catch::Contains("shorter than the tree's resolution"));
   // Its draws are standard normal: draws over 200 disjoint steps of one sample row, mean and variance.
   sdeflow::brownian_tree t2(0.0, 1.0, 1e-7, 7);
   X z(1, 2000);
@@ -105,6 +109,12 @@ TEST_CASE("predictor-corrector: the Langevin step size uses the noise it is give
   const double omega2 = std::pow(vp.marginal_std(t), 2) - r * r * std::pow(vp.marginal_std(tn), 2);
   y = (2 - r) * y + omega2 * g;  // the last predictor step adds no noise
   CHECK((out.samples - y).cwiseAbs().maxCoeff() < 1e-13);
+  // Temperature scales the injected noise only: the step size still comes from the standard draw.
+  const auto cool = sdeflow::sample_predictor_corrector(vp, score, x, grid, pc,
+                                                        {.temperature = 0.5, .noise = sdeflow::recorded_noise<X>({z})});
+  X yc = x + eps * score(x, t) + 0.5 * std::sqrt(2 * eps) * z;
+  yc = (2 - r) * yc + omega2 * score(yc, t);
+  CHECK((cool.samples - yc).cwiseAbs().maxCoeff() < 1e-13);
   // Twice the noise, a different step size: the table is what counts.
   const auto hot = sdeflow::sample_predictor_corrector(vp, score, x, grid, pc, {.noise = sdeflow::recorded_noise<X>({X(2 * z)})});
   CHECK((hot.samples - out.samples).cwiseAbs().maxCoeff() > 1e-3);

@@ -154,7 +154,9 @@ TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat; early stop; st
     CHECK(info.t == grid[info.index]);
     if (info.index == 0) {
       CHECK(info.denoised == nullptr);
-    } else if constexpr (!std::is_same_v<Smp, edm_heun_churn>) {  // churn evaluates first at t_hat > t_{k-1}
+    } else if constexpr (std::is_same_v<Smp, edm_heun_churn>) {  // churn evaluates first at t_hat > t_{k-1}
+      CHECK(info.denoised != nullptr);
+    } else {
       // x0_hat of the step's first evaluation, at (x_{k-1}, t_{k-1}) for these samplers.
       REQUIRE(info.denoised != nullptr);
       const double t = grid[info.index - 1];
@@ -174,6 +176,24 @@ TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat; early stop; st
   CHECK(early.report.steps == 3);
   CHECK(early.report.stopped_early);
   CHECK((early.samples.array() == states[3].array()).all());
+  std::size_t evals3 = 0;  // the evaluations of the first three steps, counted on a run one step at a time
+  {
+    sdeflow::sampling_run r3(s, m, x, grid, sdeflow::sampler_options<X>{.seed = 13});
+    for (int k = 0; k < 3; ++k) r3.step();
+    evals3 = r3.report().evaluations;
+  }
+  CHECK(early.report.evaluations == evals3);
+  // A stop at the initial point takes no step; a "stop" at the last point is not early.
+  stop.observer = [](std::size_t, double, const X&) { return false; };
+  const auto none = sdeflow::sample(s, m, x, grid, stop);
+  CHECK(none.report.steps == 0);
+  CHECK(none.report.evaluations == 0);
+  CHECK(none.report.stopped_early);
+  CHECK((none.samples.array() == x.array()).all());
+  stop.observer = [](std::size_t k, double, const X&) { return k < 8; };
+  const auto at_end = sdeflow::sample(s, m, x, grid, stop);
+  CHECK(at_end.report.steps == 8);
+  CHECK_FALSE(at_end.report.stopped_early);
 
   // The step-level API: the same bits as the one-call driver, and a clear error past the end.
   sdeflow::sampling_run run(s, m, x, grid, sdeflow::sampler_options<X>{.seed = 13});
@@ -210,6 +230,26 @@ struct miscounts : smp::ddim {
   }
 };
 }  // namespace
+
+TEST_CASE("noise counter layout: step k, draw j is draw k * draws_per_step + j", "[engine]") {
+  const auto& m = ring_model();
+  const X x = sdeflow::initial_noise(vp(), 2, 3, sdeflow::sampler_options<X>{.seed = 1});
+  // DDPM to sigma = 0 in 4 steps: draws 0, 1, 2 (the last step adds no noise).
+  sdeflow::noise_recorder<sdeflow::counter_noise, X> a(sdeflow::counter_noise(1));
+  (void)sdeflow::sample(smp::ddpm{}, m, x, sdeflow::uniform_schedule(1.0, 0.0, 4), {.noise = a});
+  CHECK(a.table().size() == 3);
+  // Predictor-corrector with 2 corrections, 3 steps: 3 draws a step (corrections 0, 1 at t_k, predictor 2),
+  // no predictor draw on the last step: draws 0..7, all used.
+  sdeflow::noise_recorder<sdeflow::counter_noise, X> b(sdeflow::counter_noise(1));
+  const smp::predictor_corrector pc{sdeflow::pc_predictor::reverse_diffusion, 2, 0.16};
+  (void)sdeflow::sample(pc, m, x, sdeflow::uniform_schedule(1.0, 0.01, 3), {.noise = b});
+  CHECK(b.table().size() == 8);
+  for (const auto& z : b.table()) CHECK(z.size() == 6);
+  // The draws are the counter source's draws at those indices.
+  X z(2, 3);
+  sdeflow::counter_noise(1).normal(5, 0.0, 0.0, z);
+  CHECK((b.table()[5].array() == z.array()).all());
+}
 
 TEST_CASE("the common properties reject wrong samplers (mutants)", "[engine]") {
   const auto& m = ring_model();

@@ -129,6 +129,7 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
   double err_prev = 1e-4;
   bool last_rejected = false;
   std::size_t next_out = 0;
+  bool stop = false;
   while (dir * (t1 - t) > 0) {
     if (rep.accepted + rep.rejected >= opt.max_steps) {
       throw integration_error(detail::message("integrate_adaptive: max_steps = ", opt.max_steps, " reached at t = ", t,
@@ -165,16 +166,19 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
         const S h00 = (1 + 2 * th) * (1 - th) * (1 - th), h10 = th * (1 - th) * (1 - th);
         const S h01 = th * th * (3 - 2 * th), h11 = th * th * (th - 1);
         out = h00 * x + (h10 * hs) * k1 + h01 * xn + (h11 * hs) * k7;
-        if (!detail::observe(observer, next_out, output_times[next_out], out)) rep.stopped_early = true;
+        if (!detail::observe(observer, next_out, output_times[next_out], out)) stop = true;
         ++next_out;
-        if (rep.stopped_early) break;
+        if (stop) break;
       }
       t = tn;
       x.swap(xn);
       k1.swap(k7);
       ++rep.accepted;
       detail::check_finite(x, rep.accepted, t);
-      if (rep.stopped_early) break;
+      if (stop) {
+        rep.stopped_early = dir * (t1 - t) > 0;  // as the fixed-step driver: not when the stop is at t1
+        break;
+      }
       double factor = en == 0 ? opt.max_factor : opt.safety * std::pow(en, -0.17) * std::pow(err_prev, 0.04);
       factor = std::clamp(factor, opt.min_factor, opt.max_factor);
       if (last_rejected) factor = std::min(factor, 1.0);

@@ -23,7 +23,8 @@
 /// so a stochastic sampler run on 10 or 1000 steps sees one Brownian path (as k-diffusion's
 /// BrownianTreeNoiseSampler, here in the sampler's own time t). A draw at one time (t == t_next, e.g. a
 /// Langevin correction) has no interval: it comes from the counter-based normals of stream
-/// `stream ^ 2^30` at counter k, keyed like every other draw by the global sample index.
+/// `stream ^ 2^30` at counter k, keyed like every other draw by the global sample index. Two draws over
+/// the same interval are the same increment (k does not enter): a sampler takes one per step.
 
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/noise/random.hpp>
@@ -86,9 +87,16 @@ class brownian_tree {
       source_.with_stream(source_.stream() ^ 0x40000000u).fill(z, k, offset_);
       return;
     }
-    const auto h = static_cast<double>(t_next) - static_cast<double>(t);
-    step(static_cast<double>(t), h, z, area_);
-    z /= static_cast<scalar_of<X>>(std::sqrt(std::fabs(h)));
+    // Divide by the length the tree resolves (times round to its dyadic grid), not the requested one.
+    const std::uint64_t a = index_of(static_cast<double>(t), "normal"), b = index_of(static_cast<double>(t_next), "normal");
+    const std::uint64_t cells = a > b ? a - b : b - a;
+    if (cells == 0) {
+      throw invalid_argument(detail::message("brownian_tree::normal: the draw over [", t, ", ", t_next,
+                                             "] is shorter than the tree's resolution ", resolution(),
+                                             "; build the tree with a smaller tol"));
+    }
+    step(static_cast<double>(t), static_cast<double>(t_next) - static_cast<double>(t), z, area_);
+    z /= static_cast<scalar_of<X>>(std::sqrt(static_cast<double>(cells) * resolution()));
   }
 
   /// The increment and chi = I10 / |h|, I10 the space-time integral relative to the step's start.

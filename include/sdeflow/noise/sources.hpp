@@ -120,7 +120,9 @@ class generator_noise {
 };
 
 /// Holds any NoiseSource of states X; empty by default (the engine then uses counter_noise from the
-/// options' seed and sample offset). Copies are independent copies of the source.
+/// options' seed and sample offset). Copying copies the source object; sources that share state by
+/// design (noise_recorder's table, generator_noise's generator) keep sharing it, so reusing options
+/// that hold a generator continues its stream.
 template <State X>
 class noise_source {
  public:

@@ -91,6 +91,11 @@ class step_noise {
   void normal(std::size_t j, X& z) { draw(j, t_, tn_, z); }
   /// Standard normals (times the temperature) for draw j at one time (a Langevin step at `time`).
   void normal_at(std::size_t j, S time, X& z) { draw(j, time, time, z); }
+  /// Standard normals for draw j at one time, NOT scaled by the temperature: for samplers that derive a
+  /// step size from the noise (the Langevin corrector) and apply temperature() to what they inject.
+  void standard_at(std::size_t j, S time, X& z) { src_.normal(first_ + j, time, time, z); }
+  /// The temperature of the run (1 = exact).
+  [[nodiscard]] double temperature() const noexcept { return temp_; }
   /// The Brownian increment over the step, dW ~ N(0, |t_next - t| I) (times the temperature), draw j.
   void increment(std::size_t j, X& dW) {
     src_.increment(static_cast<std::size_t>(first_ + j), t_, tn_ - t_, dW);

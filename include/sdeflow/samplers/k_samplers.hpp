@@ -198,9 +198,13 @@ struct dpmpp_2m_sde {
   }
 };
 
-/// DPM-Solver++(2M): the deterministic member (eta = 0) of dpmpp_2m_sde.
-struct dpmpp_2m : dpmpp_2m_sde {
+/// DPM-Solver++(2M): the deterministic member (eta = 0) of dpmpp_2m_sde, with no eta to set.
+struct dpmpp_2m : private dpmpp_2m_sde {
   dpmpp_2m() : dpmpp_2m_sde{0.0} {}
+  using dpmpp_2m_sde::evaluations;
+  using dpmpp_2m_sde::step;
+  using dpmpp_2m_sde::validate;
+  using dpmpp_2m_sde::workspace;
 };
 
 }  // namespace samplers

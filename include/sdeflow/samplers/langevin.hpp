@@ -16,7 +16,7 @@
 ///   samples are reproducible for the same seed and the same batch, not across batch splits.
 ///   The last predictor step adds no noise. Noise: draws 0..K-1 of a step are the corrections' (at t_i),
 ///   draw K the predictor's (over [t_i, t_{i+1}]), K = corrector_steps; the corrector's step size uses
-///   the draws it was given. NFE: (K + 1) N.
+///   the draws it was given (unscaled: the temperature scales only the noise it injects). NFE: (K + 1) N.
 /// - samplers::annealed_langevin (Song & Ermon 2019, Algorithm 1): for the levels t_1 > ... > t_L of the grid
 ///   (noise sigma_i = sigma(t_i)/s(t_i)), `steps_per_level` updates x <- x + a_i/2 score + sqrt(a_i) z with
 ///   a_i = step_size sigma_i^2 / sigma_L^2 (stable only for step_size below about 4 sigma_L^2: the update
@@ -67,12 +67,13 @@ struct predictor_corrector {
     const S sd = p.marginal_std(t), sdn = p.marginal_std(tn);
     for (std::size_t j = 0; j < corrector_steps; ++j) {
       m.score(x, t, ws.g);
-      noise.normal_at(j, t, ws.z);
+      // The step size comes from the standard draw; the temperature scales only the injected noise.
+      noise.standard_at(j, t, ws.z);
       const auto q = static_cast<S>(snr);
       const S gn = ws.g.colwise().norm().mean();
       const S zn = ws.z.colwise().norm().mean();
       const S eps_l = gn > 0 ? 2 * r * r * (q * zn / gn) * (q * zn / gn) : S(0);
-      x += eps_l * ws.g + std::sqrt(2 * eps_l) * ws.z;
+      x += eps_l * ws.g + (std::sqrt(2 * eps_l) * static_cast<S>(noise.temperature())) * ws.z;
     }
     m.score(x, t, ws.g);
     if (predictor == pc_predictor::reverse_diffusion) {

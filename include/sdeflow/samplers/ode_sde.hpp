@@ -96,13 +96,13 @@ struct make_velocity_field {
 };
 }  // namespace detail
 
-/// The probability-flow ODE with an ODE stepper (euler, heun, rk4).
+/// The probability-flow ODE with an ODE stepper (euler, heun, rk4): probability_flow<heun>{.stepper = {}}.
 template <class Stepper = rk4>
-struct probability_flow : detail::ode_sampler<Stepper, detail::make_probability_flow> {};
+using probability_flow = detail::ode_sampler<Stepper, detail::make_probability_flow>;
 
 /// The velocity-form PF-ODE (flow matching) with an ODE stepper (euler, heun, rk4).
 template <class Stepper = rk4>
-struct flow : detail::ode_sampler<Stepper, detail::make_velocity_field> {};
+using flow = detail::ode_sampler<Stepper, detail::make_velocity_field>;
 
 /// The reverse-time SDE with an SDE stepper that takes Brownian increments (euler_maruyama, milstein,
 /// stochastic_heun).
@@ -167,7 +167,7 @@ template <class Stepper = rk4, AffineProcess P, class Score, State X>
 [[nodiscard]] sample_result<X> sample_probability_flow(const P& p, const Score& score, X x_T,
                                                        const time_grid<scalar_of<X>>& grid,
                                                        const sampler_options<X>& opt = {}, const Stepper& stepper = {}) {
-  return sample(samplers::probability_flow<Stepper>{{stepper}}, detail::score_model(p, score), std::move(x_T), grid, opt);
+  return sample(samplers::probability_flow<Stepper>{stepper}, detail::score_model(p, score), std::move(x_T), grid, opt);
 }
 
 /// The probability-flow ODE from n prior draws in dimension d.
@@ -184,7 +184,7 @@ template <class Model, State X, class Stepper = rk4>
   requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_flow(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                            const Stepper& stepper = {}, const sampler_options<X>& opt = {}) {
-  return sample(samplers::flow<Stepper>{{stepper}}, m, std::move(x), grid, opt);
+  return sample(samplers::flow<Stepper>{stepper}, m, std::move(x), grid, opt);
 }
 
 }  // namespace sdeflow
