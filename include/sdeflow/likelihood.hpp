@@ -118,6 +118,7 @@ class augmented_flow {
 /// log p_{t0}(x_j) for each column of x under the PF-ODE of (process, score). `prior(z)` returns
 /// log p_T per column of the latent batch z (default: N(0, prior_std^2 I)).
 template <AffineProcess P, class Score, class Derived, class Prior>
+  requires ScoreFunction<Score, Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>
 [[nodiscard]] likelihood_result<typename P::scalar_type> log_likelihood(const P& process, const Score& score,
                                                                        const Eigen::MatrixBase<Derived>& x,
                                                                        const likelihood_options& opt, const Prior& prior) {
@@ -169,6 +170,7 @@ template <AffineProcess P, class Score, class Derived, class Prior>
 
 /// As above with the default prior N(0, prior_std^2 I) at T.
 template <AffineProcess P, class Score, class Derived>
+  requires ScoreFunction<Score, Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>
 [[nodiscard]] likelihood_result<typename P::scalar_type> log_likelihood(const P& process, const Score& score,
                                                                        const Eigen::MatrixBase<Derived>& x,
                                                                        const likelihood_options& opt = {}) {
@@ -196,6 +198,7 @@ struct flow_options {
 
 namespace detail {
 template <AffineProcess P, class Score, class Derived>
+  requires ScoreFunction<Score, Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>
 [[nodiscard]] std::pair<Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>, adaptive_report>
 solve_flow(const P& process, const Score& score, const Eigen::MatrixBase<Derived>& x, const flow_options& opt,
            bool forward, const char* where) {
@@ -211,6 +214,7 @@ solve_flow(const P& process, const Score& score, const Eigen::MatrixBase<Derived
 
 /// Data (columns of x, at t_start) to latents at t_end along the PF-ODE.
 template <AffineProcess P, class Score, class Derived>
+  requires ScoreFunction<Score, Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>
 [[nodiscard]] Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic> encode(
     const P& process, const Score& score, const Eigen::MatrixBase<Derived>& x, const flow_options& opt = {}) {
   return detail::solve_flow(process, score, x, opt, true, "encode").first;
@@ -218,6 +222,7 @@ template <AffineProcess P, class Score, class Derived>
 
 /// Latents (columns of z, at t_end) to data at t_start along the PF-ODE.
 template <AffineProcess P, class Score, class Derived>
+  requires ScoreFunction<Score, Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>
 [[nodiscard]] Eigen::Matrix<typename P::scalar_type, Eigen::Dynamic, Eigen::Dynamic> decode(
     const P& process, const Score& score, const Eigen::MatrixBase<Derived>& z, const flow_options& opt = {}) {
   return detail::solve_flow(process, score, z, opt, false, "decode").first;
