@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,6 +22,17 @@ struct tol {
 template <class S>
 bool close(S a, S b, S rel = tol<S>::rel, S abs = tol<S>::abs) {
   return std::fabs(a - b) <= std::max(abs, rel * std::max(std::fabs(a), std::fabs(b)));
+}
+
+#ifndef SDEFLOW_TEST_SIZE_DIVISOR
+#define SDEFLOW_TEST_SIZE_DIVISOR 1
+#endif
+/// Sample sizes of the statistical batteries: full size in Release, divided by SDEFLOW_TEST_SIZE_DIVISOR
+/// under the sanitizers (set by the asan preset). Bounds come from the standard error at the size used,
+/// so the same test holds at either size, only less sharply at the smaller one.
+template <class I>
+constexpr I scaled(I n, I at_least = I{1}) {
+  return std::max<I>(at_least, n / static_cast<I>(SDEFLOW_TEST_SIZE_DIVISOR));
 }
 
 /// Number of standard errors used by every statistical test: with a fixed seed, a correct
