@@ -10,6 +10,7 @@
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/dual.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/execution.hpp>
 #include <sdeflow/core/noise_types.hpp>
 #include <sdeflow/core/observer.hpp>
 #include <sdeflow/core/time_grid.hpp>

@@ -8,6 +8,7 @@
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/execution.hpp>
 
 #include <utility>
 
@@ -17,6 +18,8 @@ template <AffineProcess P, class Score>
 class probability_flow {
  public:
   using scalar_type = typename P::scalar_type;
+  /// The driver runs a batch in column tiles unless the score asks for the whole batch (execution.hpp).
+  static constexpr bool whole_batch = detail::whole_batch_v<Score>;
 
   probability_flow(P process, Score score) : p_(std::move(process)), score_(std::move(score)) {}
 

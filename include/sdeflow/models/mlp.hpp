@@ -48,6 +48,9 @@ template <std::floating_point Scalar = double>
 class mlp {
  public:
   using scalar_type = Scalar;
+  /// One GEMM per layer over the whole batch beats cache tiles, and the buffers are per object: the
+  /// integrate driver does not split a system built on it (core/execution.hpp).
+  static constexpr bool whole_batch = true;
   using matrix_type = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using vector_type = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
   using row_type = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;

@@ -27,6 +27,7 @@
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
+#include <sdeflow/core/execution.hpp>
 
 #include <cmath>
 #include <string_view>
@@ -79,6 +80,7 @@ class model {
  public:
   using scalar_type = typename P::scalar_type;
   using process_type = P;
+  static constexpr bool whole_batch = detail::whole_batch_v<Model>;
 
   model(P process, Model m, prediction kind) : p_(std::move(process)), m_(std::move(m)), kind_(kind) {}
 

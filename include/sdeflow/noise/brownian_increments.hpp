@@ -95,6 +95,14 @@ class brownian_increments {
     chi /= std::fabs(h);
   }
 
+  /// The same noise for the columns j0, j0 + 1, ... of the batch (its column 0 is this one's column j0):
+  /// what the driver hands each tile. Throws when the sample index would pass 2^32.
+  [[nodiscard]] brownian_increments columns_from(std::uint64_t j0) const {
+    detail::require(offset_ + j0 < (std::uint64_t{1} << 32), "brownian_increments::columns_from", "j0", j0,
+                    "puts the sample index past 2^32");
+    return brownian_increments(source_.seed(), offset_ + j0, source_.stream(), substeps_);
+  }
+
   [[nodiscard]] const normal_source& source() const noexcept { return source_; }
   [[nodiscard]] std::uint64_t sample_offset() const noexcept { return offset_; }
   [[nodiscard]] std::uint64_t substeps() const noexcept { return substeps_; }

@@ -46,6 +46,13 @@ class brownian_tree {
     while (depth_ < 30 && (t1 - t0) / std::ldexp(1.0, depth_) > tol) ++depth_;
   }
 
+  /// The same path for the columns j0, j0 + 1, ... of the batch: what the driver hands each tile.
+  [[nodiscard]] brownian_tree columns_from(std::uint64_t j0) const {
+    brownian_tree copy(*this);
+    copy.offset_ += j0;
+    return copy;
+  }
+
   [[nodiscard]] int depth() const noexcept { return depth_; }
   /// Grid spacing actually resolved, (t1 - t0) / 2^depth <= tol.
   [[nodiscard]] double resolution() const noexcept { return (t1_ - t0_) / std::ldexp(1.0, depth_); }
