@@ -42,7 +42,7 @@ Eigen::MatrixXd exact_at_T(const P& p, Eigen::Index n, std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("reverse SDE (Euler-Maruyama) reproduces the mixture", "[sampling][statistical]") {
-  const Eigen::Index n = 20000;
+  const Eigen::Index n = sdeflow_test::scaled(Eigen::Index{20000});
   SECTION("VP") {
     const sdeflow::vp_process<> p;
     const auto out = sdeflow::sample_reverse_sde(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 1),
@@ -71,7 +71,7 @@ TEST_CASE("reverse SDE (Euler-Maruyama) reproduces the mixture", "[sampling][sta
 }
 
 TEST_CASE("probability-flow ODE (RK4 / Heun) reproduces the mixture", "[sampling][statistical]") {
-  const Eigen::Index n = 20000;
+  const Eigen::Index n = sdeflow_test::scaled(Eigen::Index{20000});
   SECTION("VP, RK4") {
     const sdeflow::vp_process<> p;
     const auto out = sdeflow::sample_probability_flow(p, sdeflow::exact_score(ring, p), exact_at_T(p, n, 4),

@@ -8,7 +8,7 @@ using sdeflow_test::exact_model;
 
 namespace {
 
-constexpr Eigen::Index n = 10000;
+constexpr Eigen::Index n = sdeflow_test::scaled(Eigen::Index{10000});
 
 template <class Run>
 void on_both_mixtures(Run&& run) {
@@ -107,7 +107,7 @@ TEST_CASE("predictor-corrector and annealed Langevin reproduce the mixtures", "[
     const bool ring = mix.dimension() == 2;
     const auto levels = sdeflow::time_grid<>::uniform(1.0, 0.4, ring ? 9 : 4);
     const std::size_t steps = ring ? 300 : 400;
-    const auto xv = sdeflow::initial_noise(ve, mix.dimension(), ring ? n : 5000,
+    const auto xv = sdeflow::initial_noise(ve, mix.dimension(), ring ? n : sdeflow_test::scaled(Eigen::Index{5000}),
                                            sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 15});
     const auto al = sdeflow::sample_annealed_langevin(ve, score, xv, levels, steps, (ring ? 0.05 : 0.1) * sL * sL, false,
                                                       {.seed = 16});

@@ -23,7 +23,9 @@
 
 #include <algorithm>
 #include <barrier>
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
