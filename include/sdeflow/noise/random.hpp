@@ -53,8 +53,32 @@ namespace sdeflow {
 
 namespace detail {
 
+/// log(m 2^e) from the reduced m in [sqrt(1/2), sqrt(2)) and e as a double: log m = 2 atanh(s),
+/// s = (m-1)/(m+1), |s| <= 0.1716, series to s^25 (written out, so lane loops that inline it vectorize).
+[[nodiscard]] inline double log_reduced(double m, double de) noexcept {
+  const double s = (m - 1.0) / (m + 1.0);
+  const double z = s * s;
+  double series = 1.0 / 25.0;
+  series = series * z + 1.0 / 23.0;
+  series = series * z + 1.0 / 21.0;
+  series = series * z + 1.0 / 19.0;
+  series = series * z + 1.0 / 17.0;
+  series = series * z + 1.0 / 15.0;
+  series = series * z + 1.0 / 13.0;
+  series = series * z + 1.0 / 11.0;
+  series = series * z + 1.0 / 9.0;
+  series = series * z + 1.0 / 7.0;
+  series = series * z + 1.0 / 5.0;
+  series = series * z + 1.0 / 3.0;
+  series = series * z + 1.0;
+  // ln 2 split so that e * ln2_hi is exact (fdlibm's split).
+  constexpr double ln2_hi = 6.93147180369123816490e-01;
+  constexpr double ln2_lo = 1.90821492927058770002e-10;
+  return de * ln2_hi + (2.0 * s * series + de * ln2_lo);
+}
+
 /// Natural log of a positive finite double from +, -, *, / only: x = m 2^e with m in
-/// [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.1716, series to s^25.
+/// [sqrt(1/2), sqrt(2)), then log_reduced.
 [[nodiscard]] inline double portable_log(double x) noexcept {
   int e = 0;
   double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
@@ -62,15 +86,46 @@ namespace detail {
     m *= 2.0;
     --e;
   }
-  const double s = (m - 1.0) / (m + 1.0);
-  const double z = s * s;
-  double series = 1.0 / 25.0;
-  for (int k = 11; k >= 0; --k) series = series * z + 1.0 / (2.0 * k + 1.0);
-  // ln 2 split so that e * ln2_hi is exact (fdlibm's split).
-  constexpr double ln2_hi = 6.93147180369123816490e-01;
-  constexpr double ln2_lo = 1.90821492927058770002e-10;
-  const double de = static_cast<double>(e);
-  return de * ln2_hi + (2.0 * s * series + de * ln2_lo);
+  return log_reduced(m, static_cast<double>(e));
+}
+
+/// The three rational pieces of Wichura's AS241 (PPND16), shared by the scalar quantile and the lanes.
+/// Central region |q| <= 0.425: the quantile is q * as241_central(q), r = 0.180625 - q^2 inside.
+[[nodiscard]] inline double as241_central(double q) noexcept {
+  const double r = 0.180625 - q * q;
+  const double num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r +
+                           6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r +
+                         1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
+                       1.3314166789178437745e+2) * r + 3.3871328727963666080e+0);
+  const double den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r +
+                           3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r +
+                         5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
+                       4.2313330701600911252e+1) * r + 1.0);
+  return q * num / den;
+}
+/// Near tail, r = sqrt(-log p) <= 5, evaluated at r - 1.6.
+[[nodiscard]] inline double as241_near_tail(double r) noexcept {
+  const double num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r +
+                           2.41780725177450611770e-1) * r + 1.27045825245236838258e+0) * r +
+                         3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
+                       4.63033784615654529590e+0) * r + 1.42343711074968357734e+0);
+  const double den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r +
+                           1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r +
+                         6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
+                       2.05319162663775882187e+0) * r + 1.0);
+  return num / den;
+}
+/// Far tail, r > 5, evaluated at r - 5.
+[[nodiscard]] inline double as241_far_tail(double r) noexcept {
+  const double num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r +
+                           1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r +
+                         2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
+                       5.46378491116411436990e+0) * r + 6.65790464350110377720e+0);
+  const double den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r +
+                           1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r +
+                         1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
+                       5.99832206555887937690e-1) * r + 1.0);
+  return num / den;
 }
 
 /// Uniform in the open interval (0, 1) from 53 bits: (m + 1/2) 2^-53; also returns 1 - u exactly.
@@ -90,44 +145,9 @@ struct open_uniform {
 /// Inverse of the standard normal CDF at p = u (with 1 - u passed exactly), Wichura's AS241 PPND16.
 [[nodiscard]] inline double standard_normal_quantile(double u, double one_minus_u) noexcept {
   const double q = u - 0.5;
-  if (std::fabs(q) <= 0.425) {
-    const double r = 0.180625 - q * q;
-    const double num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r +
-                             6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r +
-                           1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-                         1.3314166789178437745e+2) * r + 3.3871328727963666080e+0);
-    const double den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r +
-                             3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r +
-                           5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-                         4.2313330701600911252e+1) * r + 1.0);
-    return q * num / den;
-  }
-  double r = q < 0.0 ? u : one_minus_u;
-  r = std::sqrt(-detail::portable_log(r));
-  double z = 0.0;
-  if (r <= 5.0) {
-    r -= 1.6;
-    const double num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r +
-                             2.41780725177450611770e-1) * r + 1.27045825245236838258e+0) * r +
-                           3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
-                         4.63033784615654529590e+0) * r + 1.42343711074968357734e+0);
-    const double den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r +
-                             1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r +
-                           6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
-                         2.05319162663775882187e+0) * r + 1.0);
-    z = num / den;
-  } else {
-    r -= 5.0;
-    const double num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r +
-                             1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r +
-                           2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
-                         5.46378491116411436990e+0) * r + 6.65790464350110377720e+0);
-    const double den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r +
-                             1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r +
-                           1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-                         5.99832206555887937690e-1) * r + 1.0);
-    z = num / den;
-  }
+  if (std::fabs(q) <= 0.425) return detail::as241_central(q);
+  const double r = std::sqrt(-detail::portable_log(q < 0.0 ? u : one_minus_u));
+  const double z = r <= 5.0 ? detail::as241_near_tail(r - 1.6) : detail::as241_far_tail(r - 5.0);
   return q < 0.0 ? -z : z;
 }
 
@@ -205,19 +225,7 @@ struct normal_lanes {
   /// out[i] = standard_normal_quantile(u[i], v[i]) for i < n.
   void quantiles(int n) noexcept {
     int tails = 0;
-    for (int i = 0; i < n; ++i) {
-      const double q = u[i] - 0.5;
-      const double r = 0.180625 - q * q;
-      const double num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r +
-                               6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r +
-                             1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-                           1.3314166789178437745e+2) * r + 3.3871328727963666080e+0);
-      const double den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r +
-                               3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r +
-                             5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-                           4.2313330701600911252e+1) * r + 1.0);
-      out[i] = q * num / den;
-    }
+    for (int i = 0; i < n; ++i) out[i] = as241_central(u[i] - 0.5);
     for (int i = 0; i < n; ++i) {  // compaction without a data-dependent branch
       const double q = u[i] - 0.5;
       tail_index[tails] = i;
@@ -231,17 +239,8 @@ struct normal_lanes {
     p = p.sqrt();
     // r <= 5 (p >= e^-25), all but about 1e-11 of the tail: one polynomial on every lane ...
     for (int i = 0; i < tails; ++i) {
-      const double r = tail_p[i] - 1.6;
-      const double num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r +
-                               2.41780725177450611770e-1) * r + 1.27045825245236838258e+0) * r +
-                             3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
-                           4.63033784615654529590e+0) * r + 1.42343711074968357734e+0);
-      const double den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r +
-                               1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r +
-                             6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
-                           2.05319162663775882187e+0) * r + 1.0);
       // z > 0 here, so copysign(z, q) is the reference's (q < 0 ? -z : z) and needs no select.
-      tail_q[i] = std::copysign(num / den, tail_q[i]);
+      tail_q[i] = std::copysign(as241_near_tail(tail_p[i] - 1.6), tail_q[i]);
     }
     // ... and the far tail redone by the reference on the rare lanes that need it.
     for (int i = 0; i < tails; ++i) {
@@ -261,25 +260,7 @@ struct normal_lanes {
     m = small ? m * 2.0 : m;
     // e = biased - 1022 (- 1 when small) as an exact double: through the 2^52 trick, then a double select.
     const double de = (u32_to_double(static_cast<std::uint64_t>(biased + 1026)) - 2048.0) - (small ? 1.0 : 0.0);
-    const double s = (m - 1.0) / (m + 1.0);
-    const double z = s * s;
-    // The series of portable_log written out (k = 11 .. 0), so no inner loop blocks vectorization.
-    double series = 1.0 / 25.0;
-    series = series * z + 1.0 / 23.0;
-    series = series * z + 1.0 / 21.0;
-    series = series * z + 1.0 / 19.0;
-    series = series * z + 1.0 / 17.0;
-    series = series * z + 1.0 / 15.0;
-    series = series * z + 1.0 / 13.0;
-    series = series * z + 1.0 / 11.0;
-    series = series * z + 1.0 / 9.0;
-    series = series * z + 1.0 / 7.0;
-    series = series * z + 1.0 / 5.0;
-    series = series * z + 1.0 / 3.0;
-    series = series * z + 1.0;
-    constexpr double ln2_hi = 6.93147180369123816490e-01;
-    constexpr double ln2_lo = 1.90821492927058770002e-10;
-    return de * ln2_hi + (2.0 * s * series + de * ln2_lo);
+    return log_reduced(m, de);
   }
 };
 
