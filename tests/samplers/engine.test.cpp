@@ -6,6 +6,8 @@
 // and the step-level API equal to the one-call driver. A new sampler adds one line to `all_samplers`.
 #include "samplers/sampler_support.hpp"
 
+#include <algorithm>
+#include <stdexcept>
 #include <tuple>
 
 using X = Eigen::MatrixXd;
@@ -207,6 +209,169 @@ TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat; early stop; st
   CHECK(steps == 8);
   CHECK_THROWS_WITH(run.step(), Catch::Contains("the run is done"));
   CHECK(run.report().evaluations == full.report.evaluations);
+}
+
+namespace {
+/// A run under an execution policy, with an observer that keeps every state and x0_hat.
+struct observed_run {
+  X samples;
+  sdeflow::integration_report report;
+  std::vector<X> states, denoised;
+};
+template <class Smp, class M>
+observed_run run_under(const Smp& s, const M& m, const X& x, const sdeflow::time_grid<>& grid,
+                       sdeflow::sampler_options<X> opt, const sdeflow::execution& exec, bool observe) {
+  observed_run out;
+  opt.exec = exec;
+  if (observe) {
+    opt.observer = [&out](const sdeflow::step_info<X>& info) {
+      out.states.push_back(info.x);
+      out.denoised.push_back(info.denoised != nullptr ? *info.denoised : X());
+    };
+  }
+  auto r = sdeflow::sample(s, m, x, grid, opt);
+  out.samples = std::move(r.samples);
+  out.report = r.report;
+  return out;
+}
+bool same(const X& a, const X& b) { return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all(); }
+bool same(const std::vector<X>& a, const std::vector<X>& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const X& p, const X& q) { return same(p, q); });
+}
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("every sampler: tiles and threads (options.exec) give the whole-batch bits", "[engine][execution]",
+                        all_samplers) {
+  using Smp = typename TestType::sampler;
+  using sdeflow::execution;
+  const Smp s;
+  const auto& m = ring_model();
+  const auto grid = grid_for<TestType>(6);
+  const Eigen::Index n = 103;
+  const X x = sdeflow::initial_noise(vp(), 2, n, sdeflow::sampler_options<X>{.seed = 21});
+  const sdeflow::sampler_options<X> opt{.seed = 22, .sample_offset = 5};
+  const execution whole{.threads = 1, .tile_columns = execution::untiled};
+  const observed_run ref = run_under(s, m, x, grid, opt, whole, true);
+  CHECK(same(run_under(s, m, x, grid, opt, whole, false).samples, ref.samples));
+  if constexpr (TestType::split_invariant) {
+    for (const execution& e : {execution{.threads = 1, .tile_columns = 7}, execution{.threads = 2, .tile_columns = 7},
+                               execution{.threads = 2, .tile_columns = 0}, execution{.threads = 3, .tile_columns = 50}}) {
+      INFO("threads " << e.threads << " tile " << e.tile_columns);
+      const observed_run plain = run_under(s, m, x, grid, opt, e, false);
+      CHECK(same(plain.samples, ref.samples));
+      CHECK(plain.report.evaluations == ref.report.evaluations);
+      const observed_run seen = run_under(s, m, x, grid, opt, e, true);
+      CHECK(same(seen.samples, ref.samples));
+      CHECK(same(seen.states, ref.states));      // the observer sees the whole state at every point
+      CHECK(same(seen.denoised, ref.denoised));  // and the whole x0_hat
+      CHECK(seen.report.steps == ref.report.steps);
+    }
+    // A Brownian tree splits by columns too: the same path per sample on any tiling.
+    sdeflow::sampler_options<X> tree = opt;
+    tree.noise = sdeflow::brownian_tree(0.0, 1.0, 1e-3, 31, 5);
+    const X tree_ref = run_under(s, m, x, grid, tree, whole, false).samples;
+    CHECK(same(run_under(s, m, x, grid, tree, {.threads = 2, .tile_columns = 9}, false).samples, tree_ref));
+    // The step-level API under tiles: a change to the state between steps reaches every tile.
+    sdeflow::sampling_run a(s, m, x, grid, sdeflow::sampler_options<X>{.seed = 22, .sample_offset = 5});
+    auto tiled_opt = opt;
+    tiled_opt.exec = {.threads = 2, .tile_columns = 10};
+    sdeflow::sampling_run b(s, m, x, grid, tiled_opt);
+    CHECK(b.tile_columns() == 10);
+    while (!a.done()) {
+      a.step();
+      b.step();
+      a.state().col(17).setConstant(0.25);  // inpainting-style edit of one sample
+      b.state().col(17).setConstant(0.25);
+      CHECK(same(a.state(), b.state()));
+    }
+    CHECK(b.done());
+  } else {
+    // Predictor-corrector couples the batch: tiles need an explicit size, and each tile is a batch of its
+    // own. Pinned: the tiled run equals separate runs on the tiles (sample offsets follow the columns), for
+    // any thread count, and differs from the whole-batch run.
+    CHECK_THROWS_WITH(run_under(s, m, x, grid, opt, {.threads = 2}, false),
+                      Catch::Contains("couples the samples") && Catch::Contains("tile_columns"));
+    CHECK(same(run_under(s, m, x, grid, opt, {.threads = 1, .tile_columns = 0}, false).samples, ref.samples));
+    X pieces(2, n);
+    for (Eigen::Index j0 = 0; j0 < n; j0 += 40) {
+      const Eigen::Index w = std::min<Eigen::Index>(40, n - j0);
+      auto o = opt;
+      o.sample_offset += static_cast<std::uint64_t>(j0);
+      pieces.middleCols(j0, w) = sdeflow::sample(s, m, X(x.middleCols(j0, w)), grid, o).samples;
+    }
+    const X one = run_under(s, m, x, grid, opt, {.threads = 1, .tile_columns = 40}, false).samples;
+    CHECK(same(one, pieces));
+    CHECK(same(run_under(s, m, x, grid, opt, {.threads = 2, .tile_columns = 40}, false).samples, pieces));
+    CHECK_FALSE(same(one, ref.samples));
+  }
+}
+
+namespace {
+struct net_like {  // stands for a network: wants the whole batch in one call
+  static constexpr bool whole_batch = true;
+  Eigen::MatrixXd operator()(const Eigen::MatrixXd& y, double) const { return 0.5 * y; }
+};
+struct fails_right {  // throws on the tile that holds a huge entry in its last column
+  Eigen::MatrixXd operator()(const Eigen::MatrixXd& y, double) const {
+    if (y.cols() > 0 && y(0, y.cols() - 1) > 1e300) throw std::runtime_error("model failed");
+    return 0.5 * y;
+  }
+};
+}  // namespace
+
+TEST_CASE("options.exec: what cannot be split is refused, naming the reason", "[engine][execution]") {
+  const auto& m = ring_model();
+  const auto grid = grid_for<sampler_case<smp::ddpm, true>>(4);
+  const X x = sdeflow::initial_noise(vp(), 2, 30, sdeflow::sampler_options<X>{.seed = 1});
+  // A recorded table has no columns_from: threads are refused; the default still runs it.
+  sdeflow::noise_recorder<sdeflow::counter_noise, X> rec(sdeflow::counter_noise(2));
+  const X a = sdeflow::sample(smp::ddpm{}, m, x, grid, {.noise = rec}).samples;
+  sdeflow::sampler_options<X> replay{.noise = rec.replay()};
+  replay.exec = {.threads = 2};
+  CHECK_THROWS_WITH(sdeflow::sample(smp::ddpm{}, m, x, grid, replay), Catch::Contains("cannot be split by columns"));
+  replay.exec = {.threads = 1, .tile_columns = 0};  // automatic, one thread: runs whole
+  CHECK(same(sdeflow::sample(smp::ddpm{}, m, x, grid, replay).samples, a));
+  // A model that declares whole_batch (a network) is never split.
+  const sdeflow::model net(vp(), net_like{}, sdeflow::prediction::data);
+  sdeflow::sampler_options<X> threaded{.seed = 3};
+  threaded.exec = {.threads = 2};
+  CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, net, x, grid, threaded), Catch::Contains("whole_batch"));
+  // Bad policies name the field.
+  threaded.exec = {.threads = 0};
+  CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, m, x, grid, threaded), Catch::Contains("execution.threads"));
+  // An error thrown inside a worker reaches the caller.
+  X bad = x;
+  bad(0, 29) = 2e300;
+  const sdeflow::model failing(vp(), fails_right{}, sdeflow::prediction::data);
+  threaded.exec = {.threads = 2, .tile_columns = 10};
+  CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, failing, bad, grid, threaded), Catch::Contains("model failed"));
+}
+
+namespace {
+/// Mutant: a noise source whose columns_from ignores j0, so every tile draws the noise of columns 0, 1, ...
+/// (what an engine that forgot to shift the noise would do). The tiled property must reject it.
+struct unshifted_noise : sdeflow::counter_noise {
+  using sdeflow::counter_noise::counter_noise;
+  [[nodiscard]] unshifted_noise columns_from(std::uint64_t) const { return *this; }
+};
+}  // namespace
+
+TEST_CASE("options.exec: the tiled property rejects tiles that draw unshifted noise (mutant)", "[engine][execution]") {
+  const auto& m = ring_model();
+  const auto grid = grid_for<sampler_case<smp::ddpm, true>>(5);
+  const X x = sdeflow::initial_noise(vp(), 2, 40, sdeflow::sampler_options<X>{.seed = 1});
+  sdeflow::sampler_options<X> opt{.noise = unshifted_noise(9)};
+  const X whole = sdeflow::sample(smp::ddpm{}, m, x, grid, opt).samples;
+  opt.exec = {.threads = 2, .tile_columns = 10};
+  const X tiled = sdeflow::sample(smp::ddpm{}, m, x, grid, opt).samples;
+  CHECK(same(tiled.leftCols(10), whole.leftCols(10)));  // the first tile is right
+  CHECK_FALSE(same(tiled, whole));                       // the others are not
+  // The correct source passes on the same tiling.
+  sdeflow::sampler_options<X> good{.noise = sdeflow::counter_noise(9)};
+  const X good_whole = sdeflow::sample(smp::ddpm{}, m, x, grid, good).samples;
+  CHECK(same(good_whole, whole));
+  good.exec = opt.exec;
+  CHECK(same(sdeflow::sample(smp::ddpm{}, m, x, grid, good).samples, whole));
 }
 
 namespace {

@@ -18,6 +18,7 @@
 /// With threads > 1 each worker calls its own copy of the system (a system that cannot be copied is
 /// shared, and its const members must then be safe to call concurrently).
 
+#include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/core/types.hpp>
 
@@ -77,6 +78,36 @@ inline constexpr bool whole_batch_v = whole_batch_trait<std::remove_cvref_t<T>>:
 template <class N>
 concept ColumnSplittable = requires(const N& n, std::uint64_t j0) {
   { n.columns_from(j0) } -> std::convertible_to<N>;
+};
+
+/// The tile width of a run over x, or 0 to run the whole batch at once. `why_not` is nullptr when the run
+/// can be split by columns, else the reason it cannot: asking for threads or a tile size then throws
+/// invalid_argument with that reason, and the automatic policy runs the whole batch.
+template <State X>
+[[nodiscard]] Eigen::Index tile_width(const execution& exec, const X& x, const char* why_not, const char* where) {
+  exec.validate(where);
+  const bool asked = exec.threads > 1 || (exec.tile_columns > 0 && exec.tile_columns != execution::untiled);
+  if (X::ColsAtCompileTime != Eigen::Dynamic) why_not = "the state type has a fixed number of columns";
+  if (why_not != nullptr) {
+    if (asked) {
+      throw invalid_argument(message(where, ": execution.threads = ", exec.threads, ", tile_columns = ", exec.tile_columns,
+                                     " cannot be used: ", why_not));
+    }
+    return 0;
+  }
+  if (exec.tile_columns == execution::untiled) return 0;
+  const Eigen::Index tile = exec.tile_for(x.rows(), x.cols(), sizeof(scalar_of<X>));
+  return tile >= x.cols() ? 0 : tile;
+}
+
+/// The columns [first, first + width) of tile i of width `tile` in a batch of n columns.
+struct tile_span {
+  Eigen::Index first, width;
+  static tile_span of(std::size_t i, Eigen::Index tile, Eigen::Index n) {
+    const Eigen::Index j0 = static_cast<Eigen::Index>(i) * tile;
+    return {j0, std::min(tile, n - j0)};
+  }
+  static std::size_t count(Eigen::Index tile, Eigen::Index n) { return static_cast<std::size_t>((n + tile - 1) / tile); }
 };
 
 /// Persistent workers (std::jthread) that run fn(i, w) for i in [0, count): item i always runs on

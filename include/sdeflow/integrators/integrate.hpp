@@ -95,28 +95,13 @@ struct sde_step {
   W dW, area;
 };
 
-/// The tile width for this run, or 0 to run the whole batch at once. Throws when threads or a tile size
-/// were asked for and the run cannot be split (the reason is in the message).
+/// The tile width of an integrate run, or 0 for the whole batch (see tile_width in core/execution.hpp).
 template <class Sys, State X, bool NoiseSplits>
-Eigen::Index tile_width(const execution& exec, const X& x, const char* where) {
-  exec.validate(where);
-  constexpr bool dynamic_cols = X::ColsAtCompileTime == Eigen::Dynamic;
-  constexpr bool splittable = dynamic_cols && !whole_batch_v<Sys> && NoiseSplits;
-  const bool asked = exec.threads > 1 || (exec.tile_columns > 0 && exec.tile_columns != execution::untiled);
-  if constexpr (!splittable) {
-    if (asked) {
-      const char* why = !dynamic_cols          ? "the state type has a fixed number of columns"
-                        : whole_batch_v<Sys>   ? "the system declares whole_batch (it couples or batches the samples)"
-                                               : "the noise source cannot be split by columns (use brownian_increments or brownian_tree)";
-      throw invalid_argument(message(where, ": execution.threads = ", exec.threads, ", tile_columns = ", exec.tile_columns,
-                                     " cannot be used: ", why));
-    }
-    return 0;
-  } else {
-    if (exec.tile_columns == execution::untiled) return 0;
-    const Eigen::Index tile = exec.tile_for(x.rows(), x.cols(), sizeof(scalar_of<X>));
-    return tile >= x.cols() ? 0 : tile;
-  }
+Eigen::Index integrate_tile_width(const execution& exec, const X& x) {
+  const char* why = whole_batch_v<Sys> ? "the system declares whole_batch (it couples or batches the samples)"
+                    : !NoiseSplits     ? "the noise source cannot be split by columns (use brownian_increments or brownian_tree)"
+                                       : nullptr;
+  return tile_width(exec, x, why, "integrate");
 }
 
 /// Runs the grid over column tiles of x: `make(x_tile, j0, worker)` builds the step function of the
@@ -127,9 +112,9 @@ template <class Stepper, State X, class Make, class Obs>
 integration_report drive_tiled(const execution& exec, Eigen::Index tile, X& x, const time_grid<scalar_of<X>>& grid,
                                Make&& make, Obs& obs) {
   const Eigen::Index n = x.cols();
-  const auto tiles = static_cast<std::size_t>((n + tile - 1) / tile);
-  const auto first = [&](std::size_t i) { return static_cast<Eigen::Index>(i) * tile; };
-  const auto width = [&](std::size_t i) { return std::min(tile, n - first(i)); };
+  const std::size_t tiles = tile_span::count(tile, n);
+  const auto first = [&](std::size_t i) { return tile_span::of(i, tile, n).first; };
+  const auto width = [&](std::size_t i) { return tile_span::of(i, tile, n).width; };
   worker_pool pool(exec.threads);
   if constexpr (std::is_same_v<std::remove_cvref_t<Obs>, no_observer>) {
     std::vector<integration_report> reports(tiles);
@@ -172,7 +157,7 @@ template <class Stepper, class Sys, State X, class Obs = no_observer>
   requires OdeStepper<Stepper, Sys, X> && Observer<std::remove_cvref_t<Obs>, X>
 integration_report integrate(const execution& exec, const Stepper& stepper, const Sys& sys, X& x,
                              const time_grid<scalar_of<X>>& grid, Obs&& observer = {}) {
-  const Eigen::Index tile = detail::tile_width<Sys, X, true>(exec, x, "integrate");
+  const Eigen::Index tile = detail::integrate_tile_width<Sys, X, true>(exec, x);
   if (tile == 0) return detail::drive<Stepper>(x, grid, detail::ode_step<Stepper, Sys, X>(stepper, sys, x), observer);
   const detail::per_worker<Sys> systems(sys, exec.threads);
   return detail::drive_tiled<Stepper>(
@@ -202,7 +187,7 @@ integration_report integrate(const execution& exec, const Stepper& stepper, cons
     return {};
   } else {
     using N = std::remove_cvref_t<Noise>;
-    const Eigen::Index tile = detail::tile_width<Sys, X, detail::ColumnSplittable<N>>(exec, x, "integrate");
+    const Eigen::Index tile = detail::integrate_tile_width<Sys, X, detail::ColumnSplittable<N>>(exec, x);
     if (tile == 0) {
       // A const source is copied (its draws are a function of the keys, so the copy gives the same ones).
       using Held = std::conditional_t<std::is_const_v<std::remove_reference_t<Noise>>, N, N&>;

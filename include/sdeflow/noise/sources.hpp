@@ -25,6 +25,7 @@
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/execution.hpp>
 #include <sdeflow/noise/brownian_increments.hpp>
 
 #include <cmath>
@@ -150,6 +151,18 @@ class noise_source {
   [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(p_); }
 
   void normal(std::uint64_t k, scalar_of<X> t, scalar_of<X> t_next, X& z) { get().normal(k, t, t_next, z); }
+
+  /// True when the source can hand out the same draws for the columns j0, j0 + 1, ... of a batch
+  /// (counter_noise, brownian_tree): what tiles and threads need.
+  [[nodiscard]] bool splits() const noexcept { return p_ && p_->splits(); }
+  /// The source for the columns j0, j0 + 1, ...; throws invalid_argument when it cannot be split.
+  [[nodiscard]] noise_source columns_from(std::uint64_t j0) const {
+    if (!splits()) throw invalid_argument("noise_source::columns_from: this source cannot be split by columns");
+    noise_source out;
+    out.p_ = p_->columns_from(j0);
+    return out;
+  }
+
   /// Brownian increment of draw k over [t, t + h]: the source's own when it has one, else sqrt(|h|) z.
   void increment(std::size_t k, scalar_of<X> t, scalar_of<X> h, X& dW) { get().increment(k, t, h, dW); }
 
@@ -159,6 +172,8 @@ class noise_source {
     virtual void normal(std::uint64_t, scalar_of<X>, scalar_of<X>, X&) = 0;
     virtual void increment(std::size_t, scalar_of<X>, scalar_of<X>, X&) = 0;
     [[nodiscard]] virtual std::unique_ptr<base> clone() const = 0;
+    [[nodiscard]] virtual bool splits() const noexcept = 0;
+    [[nodiscard]] virtual std::unique_ptr<base> columns_from(std::uint64_t j0) const = 0;
   };
   template <class N>
   struct holder final : base {
@@ -167,6 +182,14 @@ class noise_source {
     void normal(std::uint64_t k, scalar_of<X> t, scalar_of<X> tn, X& z) override { n.normal(k, t, tn, z); }
     void increment(std::size_t k, scalar_of<X> t, scalar_of<X> h, X& dW) override { detail::brownian_step(n, k, t, h, dW); }
     [[nodiscard]] std::unique_ptr<base> clone() const override { return std::make_unique<holder>(n); }
+    [[nodiscard]] bool splits() const noexcept override { return detail::ColumnSplittable<N>; }
+    [[nodiscard]] std::unique_ptr<base> columns_from(std::uint64_t j0) const override {
+      if constexpr (detail::ColumnSplittable<N>) {
+        return std::make_unique<holder>(n.columns_from(j0));
+      } else {
+        return nullptr;
+      }
+    }
     N n;
   };
   base& get() {

@@ -18,8 +18,19 @@
 ///   s.step(m, x, ctx, ws, noise)           advance x from ctx.t to ctx.t_next in place
 ///   s.evaluations(m, grid)                 the documented NFE of a whole run
 ///   s.draws_per_step()          optional:  noise draws one step may take (default 1)
+///   Smp::couples_batch          optional:  true when a step uses a statistic of the whole batch
 /// Noise of step k, draw j is draw k * draws_per_step + j of the noise source (options.noise, or the
 /// counter-based source of options.seed and options.sample_offset), scaled by options.temperature.
+///
+/// Tiles and threads (options.exec, core/execution.hpp): the engine splits the batch into column tiles,
+/// gives each tile its own workspace, model copy (one per worker) and the noise of its columns
+/// (noise.columns_from(j0)), and steps the tiles in lockstep, so the observer and the step-level API see
+/// the whole state. Since samples are independent columns, the result is the whole-batch run's, bit for
+/// bit, for any tile size and thread count. It cannot split: a model that declares whole_batch (a
+/// network), a noise source without columns_from (recorded, generator), a fixed-column state; asking
+/// for threads or tiles then throws. A sampler that couples the batch (predictor_corrector's batch-mean
+/// step size) runs each tile as a batch of its own: it needs an explicit tile_columns, and its result then
+/// depends on the tile size, never on the thread count.
 ///
 /// \code
 ///   sdeflow::model net(vp, my_eps_network, sdeflow::prediction::epsilon);
@@ -37,6 +48,7 @@
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/execution.hpp>
 #include <sdeflow/core/observer.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/noise/brownian_increments.hpp>
@@ -45,7 +57,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <utility>
+#include <vector>
 
 namespace sdeflow {
 
@@ -57,6 +71,10 @@ struct sampler_options {
   double temperature = 1.0;          ///< scales the prior draw and every injected noise (1 = exact; below 1 sharpens)
   noise_source<X> noise{};           ///< where the Gaussian draws come from (empty: counter_noise(seed, sample_offset))
   any_observer<X> observer{};        ///< sees every grid point with x0_hat; false stops (core/observer.hpp)
+  /// Tiles and threads (core/execution.hpp). The default runs the whole batch at once on the calling
+  /// thread, so a model sees the batch it was given; {.threads = 2} splits the batch into cache-sized
+  /// column tiles over two workers, bit-identical to the whole-batch run (the noise is keyed per sample).
+  execution exec{.threads = 1, .tile_columns = execution::untiled};
 };
 
 /// What every sampler returns.
@@ -189,6 +207,9 @@ template <class Smp>
   }
 }
 
+template <class Smp>
+inline constexpr bool couples_batch_v = requires { requires Smp::couples_batch; };
+
 /// X(like.rows(), like.cols()): a buffer of a state's shape.
 template <State X>
 [[nodiscard]] X like(const X& x) {
@@ -236,10 +257,51 @@ void validate_range(const P& p, const time_grid<S>& grid, const char* where) {
 }
 }  // namespace detail
 
+namespace detail {
+/// One batch under a sampler (the whole state, or one tile of it): its counting model, workspace and
+/// noise; it steps the state it was built on. Not movable (the workspace may refer to the counting model).
+template <class Smp, class M, State X>
+class batch_run {
+ public:
+  using S = scalar_of<X>;
+  batch_run(const Smp& smp, const M& m, X& x, noise_source<X> noise, double temperature)
+      : smp_(smp), x_(x), noise_(std::move(noise)), counted_(m, counters_), ws_(smp.workspace(counted_, x)),
+        per_step_(draws_per_step(smp)), temperature_(temperature) {}
+  batch_run(const batch_run&) = delete;
+  batch_run& operator=(const batch_run&) = delete;
+  batch_run(batch_run&&) = delete;
+  batch_run& operator=(batch_run&&) = delete;
+  ~batch_run() = default;
+
+  /// Step k of `grid`, keeping x0_hat of its first evaluation when asked; returns the evaluations.
+  std::size_t step(std::size_t k, const time_grid<S>& grid, bool want_denoised) {
+    const S t = grid[k], tn = grid[k + 1];
+    counters_.want_denoised = want_denoised;
+    counters_.have_denoised = false;
+    const std::size_t before = counters_.evaluations;
+    step_noise<X> noise(noise_, static_cast<std::uint64_t>(k) * per_step_, t, tn, temperature_);
+    smp_.step(counted_, x_, step_context<S>{k, grid.steps(), t, tn, grid.back()}, ws_, noise);
+    return counters_.evaluations - before;
+  }
+  [[nodiscard]] const X* denoised() const noexcept { return counters_.have_denoised ? &counters_.denoised : nullptr; }
+
+ private:
+  const Smp& smp_;
+  X& x_;
+  noise_source<X> noise_;
+  run_counters<X> counters_;
+  counting_model<M, X> counted_;
+  workspace_t<Smp, counting_model<M, X>, X> ws_;
+  std::uint64_t per_step_;
+  double temperature_;
+};
+}  // namespace detail
+
 /// A sampling run, one step at a time (diffusers' scheduler.step()): holds the sampler, the state,
 /// the workspace, the noise and the counts. Read or change state() between steps; step() advances
 /// one step; result() hands back {samples, report}. The model is held by reference and must outlive
-/// the run; the run cannot be copied or moved (its workspace refers to it).
+/// the run; the run cannot be copied or moved (its workspace refers to it). Under options.exec the
+/// tiles step in lockstep: each step reads its tile from state() and writes it back.
 template <class Smp, class M, State X>
   requires Sampler<Smp, M, X>
 class sampling_run {
@@ -252,11 +314,25 @@ class sampling_run {
         x_(std::move(x_T)),
         grid_(std::move(grid)),
         opt_(std::move(opt)),
-        noise_(opt_.noise ? opt_.noise : noise_source<X>(counter_noise(opt_.seed, opt_.sample_offset, 0))),
-        counted_(m, counters_),
-        ws_(start()),
-        per_step_(detail::draws_per_step(smp_)),
+        tile_(plan()),
+        models_(m, tile_ > 0 ? opt_.exec.threads : 1u),
+        pool_(tile_ > 0 ? opt_.exec.threads : 1u),
         mon_(opt_.observer) {
+    noise_source<X> noise = opt_.noise ? opt_.noise : noise_source<X>(counter_noise(opt_.seed, opt_.sample_offset, 0));
+    if (tile_ == 0) {
+      runs_.push_back(std::make_unique<run_type>(smp_, m, x_, std::move(noise), opt_.temperature));
+    } else {
+      const std::size_t n = detail::tile_span::count(tile_, x_.cols());
+      tiles_.reserve(n);  // the runs refer to their tiles: no reallocation after this
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto sp = detail::tile_span::of(i, tile_, x_.cols());
+        tiles_.emplace_back(x_.middleCols(sp.first, sp.width));
+        runs_.push_back(std::make_unique<run_type>(smp_, models_[static_cast<unsigned>(i % pool_.threads())], tiles_.back(),
+                                                   noise.columns_from(static_cast<std::uint64_t>(sp.first)),
+                                                   opt_.temperature));
+      }
+      evaluations_.resize(n);
+    }
     stopped_ = !mon_.start(x_, grid_[0]);
   }
   sampling_run(Smp, const M&&, X, time_grid<scalar_type>, sampler_options<X> = {}) = delete;  // would dangle
@@ -275,15 +351,27 @@ class sampling_run {
       throw invalid_argument(detail::message("sampling_run::step: the run is done (", k_, " of ", grid_.steps(),
                                              " steps taken", stopped_ ? ", stopped by the observer" : "", ")"));
     }
-    const scalar_type t = grid_[k_], tn = grid_[k_ + 1];
-    counters_.want_denoised = static_cast<bool>(opt_.observer);
-    counters_.have_denoised = false;
-    const std::size_t before = counters_.evaluations;
-    step_noise<X> noise(noise_, static_cast<std::uint64_t>(k_) * per_step_, t, tn, opt_.temperature);
-    smp_.step(counted_, x_, step_context<scalar_type>{k_, grid_.steps(), t, tn, grid_.back()}, ws_, noise);
+    const bool want = static_cast<bool>(opt_.observer);
+    std::size_t evaluations = 0;
+    const X* den = nullptr;
+    if (tile_ == 0) {
+      evaluations = runs_[0]->step(k_, grid_, want);
+      den = runs_[0]->denoised();
+    } else {
+      if (want && denoised_.size() != x_.size()) denoised_.resize(x_.rows(), x_.cols());
+      auto job = [&](std::size_t i, unsigned) {
+        const auto sp = detail::tile_span::of(i, tile_, x_.cols());
+        tiles_[i] = x_.middleCols(sp.first, sp.width);  // the state may have changed between steps
+        evaluations_[i] = runs_[i]->step(k_, grid_, want);
+        x_.middleCols(sp.first, sp.width) = tiles_[i];
+        if (const X* d = runs_[i]->denoised()) denoised_.middleCols(sp.first, sp.width) = *d;
+      };
+      pool_.run(runs_.size(), job);
+      evaluations = evaluations_[0];  // every tile takes the same steps
+      if (want && runs_[0]->denoised() != nullptr) den = &denoised_;
+    }
     ++k_;
-    const X* den = counters_.have_denoised ? &counters_.denoised : nullptr;
-    if (!mon_.stepped(x_, k_, tn, counters_.evaluations - before, k_ == grid_.steps(), den)) stopped_ = true;
+    if (!mon_.stepped(x_, k_, grid_[k_], evaluations, k_ == grid_.steps(), den)) stopped_ = true;
   }
 
   /// The state at time(): read it, or change it before the next step.
@@ -295,15 +383,32 @@ class sampling_run {
   [[nodiscard]] const time_grid<scalar_type>& grid() const noexcept { return grid_; }
   [[nodiscard]] const M& model() const noexcept { return *model_; }
   [[nodiscard]] const integration_report& report() const noexcept { return mon_.report; }
+  /// Columns per tile of this run (0: the whole batch at once).
+  [[nodiscard]] Eigen::Index tile_columns() const noexcept { return tile_; }
   /// The samples and the report (the run is spent afterwards).
   [[nodiscard]] sample_result<X> result() && { return {std::move(x_), mon_.report}; }
 
  private:
-  auto start() {
+  using run_type = detail::batch_run<Smp, M, X>;
+
+  /// Validates the run and picks the tile width (0: the whole batch).
+  Eigen::Index plan() {
     detail::validate_run(grid_, opt_, "sample");
     detail::validate_range(model_->process(), grid_, "sample");
     smp_.validate();
-    return smp_.workspace(counted_, x_);
+    const char* why = nullptr;
+    if constexpr (detail::whole_batch_v<M>) {
+      why = "the model declares whole_batch (a network batches the samples itself)";
+    } else if constexpr (detail::couples_batch_v<Smp>) {
+      if (opt_.exec.tile_columns == 0) {
+        why = "the sampler couples the samples of a batch (a batch-mean step size): set execution.tile_columns, "
+              "and each tile is a batch of its own";
+      }
+    }
+    if (why == nullptr && opt_.noise && !opt_.noise.splits()) {
+      why = "the noise source cannot be split by columns (use counter_noise or brownian_tree)";
+    }
+    return detail::tile_width(opt_.exec, x_, why, "sample");
   }
 
   Smp smp_;
@@ -311,11 +416,13 @@ class sampling_run {
   X x_;
   time_grid<scalar_type> grid_;
   sampler_options<X> opt_;
-  noise_source<X> noise_;
-  detail::run_counters<X> counters_;
-  detail::counting_model<M, X> counted_;
-  detail::workspace_t<Smp, detail::counting_model<M, X>, X> ws_;
-  std::uint64_t per_step_;
+  Eigen::Index tile_;
+  detail::per_worker<M> models_;
+  detail::worker_pool pool_;
+  std::vector<X> tiles_;
+  std::vector<std::unique_ptr<run_type>> runs_;
+  std::vector<std::size_t> evaluations_;
+  X denoised_;
   detail::run_monitor<X, any_observer<X>> mon_;
   std::size_t k_ = 0;
   bool stopped_ = false;

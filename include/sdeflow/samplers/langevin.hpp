@@ -13,7 +13,9 @@
 ///   a = r^2 (alpha_i for VP, 1 for VE) and |.| the batch mean of the per-sample norms, as in score_sde.
 ///   (Per-sample norms would make the result independent of the batch split, but in low dimension a
 ///   sample near a mode centre has |score| ~ 0 and takes an enormous step; we measured the bias.) So PC
-///   samples are reproducible for the same seed and the same batch, not across batch splits.
+///   samples are reproducible for the same seed and the same batch, not across batch splits. Under tiles
+///   and threads (options.exec) each tile is a batch of its own: the sampler declares couples_batch, so the
+///   engine asks for an explicit tile_columns, and the result depends on it, never on the thread count.
 ///   The last predictor step adds no noise. Noise: draws 0..K-1 of a step are the corrections' (at t_i),
 ///   draw K the predictor's (over [t_i, t_{i+1}]), K = corrector_steps; the corrector's step size uses
 ///   the draws it was given (unscaled: the temperature scales only the noise it injects). NFE: (K + 1) N.
@@ -44,6 +46,8 @@ struct predictor_corrector {
   pc_predictor predictor = pc_predictor::reverse_diffusion;
   std::size_t corrector_steps = 1;
   double snr = 0.16;
+  /// The corrector's step size is a batch mean: under options.exec each tile is a batch of its own.
+  static constexpr bool couples_batch = true;
 
   void validate() const {
     sdeflow::detail::require(std::isfinite(snr) && snr > 0, "predictor_corrector", "snr", snr, "must be finite and > 0");
