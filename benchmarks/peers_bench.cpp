@@ -8,6 +8,10 @@
 //   Lorenz/*    RK4 on the Lorenz system with Eigen::Vector3d: sdeflow's integrate and Boost.Odeint's
 //               runge_kutta4 (integrate_const) on std::array<double, 3>, same flags, same step count.
 //   MLP/*       The two-moons network (2 + 16 -> 64 -> 64 -> 64 -> 2, SiLU), forward on 4096 samples.
+//   DPM/*       DPM-Solver++(2M), 20 steps on the Karras grid (sigma 80 -> 0.002 -> 0) of the EDM process,
+//               with the exact ring-mixture denoiser (8 modes, radius 4, std 0.3), 1e6 samples: the whole
+//               batch, the engine's tiles on one thread and on two; reported as samples per second. The
+//               PyTorch peer runs the same algorithm and model in torch (benchmarks/torch_peer.py).
 //   Scaling/*   cost per element-step of EM on OU against n (d = 2) and d (n = 1e4), threads 1 and 2.
 // Every benchmark reports ns per element-step (or per value) in the "ns_per_item" counter.
 // Run: cmake --workflow --preset bench, or scripts/bench.sh (which also runs the PyTorch peer).
@@ -134,7 +138,9 @@ constexpr double lorenz_h = 1e-3;
 
 struct lorenz_system {
   void drift(const Eigen::Vector3d& x, double, Eigen::Vector3d& out) const {
-    out << 10.0 * (x[1] - x[0]), x[0] * (28.0 - x[2]) - x[1], x[0] * x[1] - (8.0 / 3.0) * x[2];
+    out[0] = 10.0 * (x[1] - x[0]);  // the same statements as the Boost.Odeint right-hand side below
+    out[1] = x[0] * (28.0 - x[2]) - x[1];
+    out[2] = x[0] * x[1] - (8.0 / 3.0) * x[2];
   }
 };
 
@@ -179,6 +185,26 @@ void BM_mlp_forward(benchmark::State& state) {
   per_item(state, 4096.0);
 }
 
+void run_dpm(benchmark::State& state, const sdeflow::execution& exec) {
+  static const sdeflow::edm_process<> edm;
+  static const auto score = sdeflow::exact_score(sdeflow::gaussian_mixture<>::ring(8, 4.0, 0.3), edm);
+  const sdeflow::model m(edm, [](const Eigen::MatrixXd& x, double t) { return score.denoise(x, t); },
+                         sdeflow::prediction::data);
+  const auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 20);
+  const Eigen::Index n = 1000000;
+  const Eigen::MatrixXd xT = sdeflow::initial_noise(edm, 2, n, grid, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 1});
+  sdeflow::sampler_options<Eigen::MatrixXd> opt{.seed = 2};
+  opt.exec = exec;
+  for (auto _ : state) {
+    auto out = sdeflow::sample(sdeflow::samplers::dpmpp_2m{}, m, xT, grid, opt);
+    benchmark::DoNotOptimize(out.samples.data());
+  }
+  state.counters["samples_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+void BM_dpm_whole(benchmark::State& state) { run_dpm(state, {.threads = 1, .tile_columns = sdeflow::execution::untiled}); }
+void BM_dpm_tiles(benchmark::State& state) { run_dpm(state, {.threads = 1}); }
+void BM_dpm_two_threads(benchmark::State& state) { run_dpm(state, {.threads = 2}); }
+
 void BM_scaling_n(benchmark::State& state) {
   run_em(state, 2, state.range(0), {.threads = static_cast<unsigned>(state.range(1))});
 }
@@ -204,6 +230,9 @@ BENCHMARK(BM_lorenz_boost_odeint)->Name("Lorenz/boost_odeint_rk4")->Unit(benchma
 BENCHMARK(BM_lorenz_sdeflow)->Name("Lorenz/sdeflow_rk4")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<float>)->Name("MLP/sdeflow_forward_f32_4096")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<double>)->Name("MLP/sdeflow_forward_f64_4096")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dpm_whole)->Name("DPM/sdeflow_whole_batch_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_dpm_tiles)->Name("DPM/sdeflow_tiles_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_dpm_two_threads)->Name("DPM/sdeflow_2_threads_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 BENCHMARK(BM_scaling_n)
     ->Name("Scaling/n")
     ->ArgNames({"n", "threads"})

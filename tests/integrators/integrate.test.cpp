@@ -42,6 +42,39 @@ TEST_CASE("fixed-size and float states integrate like dynamic ones", "[integrate
   sdeflow::integrate(sdeflow::euler_maruyama{}, ou, single, grid, sdeflow::brownian_increments(3));
   CHECK((single - xd.col(0)).cwiseAbs().maxCoeff() == 0.0);  // column 0 is sample 0 whatever the batch
 
+  // RK4 keeps a small fixed-size state's stages in registers (rk4.hpp): the same bits as the dynamic state.
+  struct lorenz {
+    void drift(const Eigen::Vector3d& x, double, Eigen::Vector3d& out) const {
+      out << 10.0 * (x[1] - x[0]), x[0] * (28.0 - x[2]) - x[1], x[0] * x[1] - (8.0 / 3.0) * x[2];
+    }
+    void drift(const Eigen::MatrixXd& x, double t, Eigen::MatrixXd& out) const {
+      Eigen::Vector3d o;
+      drift(Eigen::Vector3d(x.col(0)), t, o);
+      out = o;
+    }
+  };
+  Eigen::Vector3d v3(1.0, 1.0, 1.0);
+  Eigen::MatrixXd m3 = Eigen::MatrixXd::Ones(3, 1);
+  const auto lgrid = sdeflow::time_grid<>::uniform(0.0, 2.0, 400);
+  sdeflow::integrate(sdeflow::rk4{}, lorenz{}, v3, lgrid);
+  sdeflow::integrate(sdeflow::rk4{}, lorenz{}, m3, lgrid);
+  CHECK((v3.array() == m3.col(0).array()).all());
+  CHECK(std::abs(v3[2]) > 1.0);  // the flow moved (the check compares a real trajectory)
+  // Mutant: a register path whose last stage uses the midpoint stage twice (k2 for k3) is rejected.
+  struct rk4_k2_twice : sdeflow::rk4 {
+    void step(const lorenz& sys, Eigen::Vector3d& x, double t, double h, workspace<Eigen::Vector3d>&) const {
+      Eigen::Vector3d k1, k2, k3, k4;
+      sys.drift(x, t, k1);
+      sys.drift(Eigen::Vector3d(x + h / 2 * k1), t + h / 2, k2);
+      sys.drift(Eigen::Vector3d(x + h / 2 * k2), t + h / 2, k3);
+      sys.drift(Eigen::Vector3d(x + h * k2), t + h, k4);
+      x += (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4);
+    }
+  };
+  Eigen::Vector3d bad(1.0, 1.0, 1.0);
+  sdeflow::integrate(rk4_k2_twice{}, lorenz{}, bad, lgrid);
+  CHECK_FALSE((bad.array() == m3.col(0).array()).all());
+
   // float: the same run in single precision stays within float rounding of the double one.
   const sdeflow::ornstein_uhlenbeck<float> ouf(1.0f, 0.0f, 0.5f);
   Eigen::MatrixXf xs = Eigen::MatrixXf::Constant(2, 5, 2.0f);

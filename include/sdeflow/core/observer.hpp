@@ -101,12 +101,14 @@ class any_observer {
 
 namespace detail {
 
+/// The throw of check_finite, out of line so that the check itself inlines into the step loop.
+[[noreturn]] inline void throw_non_finite(std::size_t k, double t) {
+  throw non_finite_error(message("the state became non-finite at step ", k, " (t = ", t, ")"), k, t);
+}
+
 template <State X>
 void check_finite(const X& x, std::size_t k, scalar_of<X> t) {
-  if (!x.allFinite()) {
-    throw non_finite_error(message("the state became non-finite at step ", k, " (t = ", t, ")"), k,
-                           static_cast<double>(t));
-  }
+  if (!x.allFinite()) [[unlikely]] throw_non_finite(k, static_cast<double>(t));
 }
 
 /// Calls the observer at point k; false means stop.

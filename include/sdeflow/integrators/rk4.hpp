@@ -26,16 +26,42 @@ struct rk4 {
   template <class Sys, State X>
     requires OdeSystem<Sys, X>
   void step(const Sys& sys, X& x, scalar_of<X> t, scalar_of<X> h, workspace<X>& w) const {
+    if constexpr (X::SizeAtCompileTime != Eigen::Dynamic && X::SizeAtCompileTime <= 16) {
+      // A small fixed-size state (Eigen::Vector3d): the stages live in locals, which the compiler keeps
+      // in registers once the drift is inlined; through the workspace every stage would make a round
+      // trip through memory (and a store-forwarding stall when the drift writes scalars). Same bits.
+      // The stage updates run as plain loops over the entries: Eigen would mix 2-lane packets with a
+      // scalar tail and shuffle between them (and the drift), which costs more than it saves here.
+      using S = scalar_of<X>;
+      const S half = h / 2;
+      X k1, k2, k3, k4, xs;
+      sys.drift(x, t, k1);
+      for (Eigen::Index i = 0; i < x.size(); ++i) xs(i) = x(i) + half * k1(i);
+      sys.drift(xs, t + half, k2);
+      for (Eigen::Index i = 0; i < x.size(); ++i) xs(i) = x(i) + half * k2(i);
+      sys.drift(xs, t + half, k3);
+      for (Eigen::Index i = 0; i < x.size(); ++i) xs(i) = x(i) + h * k3(i);
+      sys.drift(xs, t + h, k4);
+      const S sixth = h / 6;
+      for (Eigen::Index i = 0; i < x.size(); ++i) x(i) += sixth * (k1(i) + 2 * k2(i) + 2 * k3(i) + k4(i));
+    } else {
+      stages(sys, x, t, h, w.k1, w.k2, w.k3, w.k4, w.xs);
+    }
+  }
+
+ private:
+  template <class Sys, State X>
+  static void stages(const Sys& sys, X& x, scalar_of<X> t, scalar_of<X> h, X& k1, X& k2, X& k3, X& k4, X& xs) {
     using S = scalar_of<X>;
     const S half = h / 2;
-    sys.drift(x, t, w.k1);
-    w.xs = x + half * w.k1;
-    sys.drift(w.xs, t + half, w.k2);
-    w.xs = x + half * w.k2;
-    sys.drift(w.xs, t + half, w.k3);
-    w.xs = x + h * w.k3;
-    sys.drift(w.xs, t + h, w.k4);
-    x += (h / 6) * (w.k1 + 2 * w.k2 + 2 * w.k3 + w.k4);
+    sys.drift(x, t, k1);
+    xs = x + half * k1;
+    sys.drift(xs, t + half, k2);
+    xs = x + half * k2;
+    sys.drift(xs, t + half, k3);
+    xs = x + h * k3;
+    sys.drift(xs, t + h, k4);
+    x += (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4);
   }
 };
 
