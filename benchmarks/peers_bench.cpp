@@ -5,13 +5,15 @@
 //               default call (tiles, one thread), two threads, untiled, and a naive loop over
 //               std::mt19937_64 + std::normal_distribution.
 //   RK4/*       RK4 on dx/dt = -x, 2 x 1e5: sdeflow's default call, untiled, and a hand-fused loop.
-//   Lorenz/*    RK4 on the Lorenz system with Eigen::Vector3d: sdeflow's integrate and Boost.Odeint's
-//               runge_kutta4 (integrate_const) on std::array<double, 3>, same flags, same step count.
+//   Lorenz/*    RK4 on the Lorenz system with Eigen::Vector3d: sdeflow's integrate, the same rk4 steps in
+//               a bare loop (the driver's own cost is the difference), and Boost.Odeint's runge_kutta4
+//               (integrate_n_steps) on std::array<double, 3>, same flags, same step count.
 //   MLP/*       The two-moons network (2 + 16 -> 64 -> 64 -> 64 -> 2, SiLU), forward on 4096 samples.
 //   DPM/*       DPM-Solver++(2M), 20 steps on the Karras grid (sigma 80 -> 0.002 -> 0) of the EDM process,
 //               with the exact ring-mixture denoiser (8 modes, radius 4, std 0.3), 1e6 samples: the whole
 //               batch, the engine's tiles on one thread and on two; reported as samples per second. The
 //               PyTorch peer runs the same algorithm and model in torch (benchmarks/torch_peer.py).
+//   Tiles/*     RK4 and EM of the rows above against the tile width (columns per tile), one thread.
 //   Scaling/*   cost per element-step of EM on OU against n (d = 2) and d (n = 1e4), threads 1 and 2.
 // Every benchmark reports ns per element-step (or per value) in the "ns_per_item" counter.
 // Run: cmake --workflow --preset bench, or scripts/bench.sh (which also runs the PyTorch peer).
@@ -113,6 +115,9 @@ void BM_rk4_default(benchmark::State& state) { run_rk4(state, {}); }
 void BM_rk4_untiled(benchmark::State& state) { run_rk4(state, {.tile_columns = sdeflow::execution::untiled}); }
 void BM_rk4_two_threads(benchmark::State& state) { run_rk4(state, {.threads = 2}); }
 
+void BM_rk4_tile(benchmark::State& state) { run_rk4(state, {.tile_columns = state.range(0)}); }
+void BM_em_tile(benchmark::State& state) { run_em(state, 2, n_batch, {.tile_columns = state.range(0)}); }
+
 void BM_rk4_fused_loop(benchmark::State& state) {
   Eigen::MatrixXd x = Eigen::MatrixXd::Ones(2, n_batch);
   const double h = 1.0 / em_steps;
@@ -149,6 +154,19 @@ void BM_lorenz_sdeflow(benchmark::State& state) {
   for (auto _ : state) {
     Eigen::Vector3d x(1.0, 1.0, 1.0);
     sdeflow::integrate(sdeflow::rk4{}, lorenz_system{}, x, grid);
+    benchmark::DoNotOptimize(x.data());
+  }
+  per_item(state, static_cast<double>(lorenz_steps));
+}
+
+// The same steps without the driver (no observer call, no finiteness check): the driver's own cost.
+void BM_lorenz_bare_steps(benchmark::State& state) {
+  const sdeflow::rk4 stepper;
+  const lorenz_system sys;
+  for (auto _ : state) {
+    Eigen::Vector3d x(1.0, 1.0, 1.0);
+    sdeflow::rk4::workspace<Eigen::Vector3d> ws(x);
+    for (std::size_t k = 0; k < lorenz_steps; ++k) stepper.step(sys, x, static_cast<double>(k) * lorenz_h, lorenz_h, ws);
     benchmark::DoNotOptimize(x.data());
   }
   per_item(state, static_cast<double>(lorenz_steps));
@@ -224,10 +242,13 @@ BENCHMARK(BM_rk4_fused_loop)->Name("RK4/fused_loop")->Unit(benchmark::kMilliseco
 BENCHMARK(BM_rk4_untiled)->Name("RK4/sdeflow_untiled")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_rk4_default)->Name("RK4/sdeflow_default")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_rk4_two_threads)->Name("RK4/sdeflow_2_threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_rk4_tile)->Name("Tiles/rk4")->ArgName("columns")->RangeMultiplier(4)->Range(64, 16384)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_em_tile)->Name("Tiles/em")->ArgName("columns")->RangeMultiplier(4)->Range(64, 16384)->Unit(benchmark::kMillisecond);
 #if SDEFLOW_HAVE_BOOST_ODEINT
 BENCHMARK(BM_lorenz_boost_odeint)->Name("Lorenz/boost_odeint_rk4")->Unit(benchmark::kMicrosecond);
 #endif
 BENCHMARK(BM_lorenz_sdeflow)->Name("Lorenz/sdeflow_rk4")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_lorenz_bare_steps)->Name("Lorenz/sdeflow_rk4_steps_without_driver")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<float>)->Name("MLP/sdeflow_forward_f32_4096")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<double>)->Name("MLP/sdeflow_forward_f64_4096")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_dpm_whole)->Name("DPM/sdeflow_whole_batch_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

@@ -121,6 +121,23 @@ TEST_CASE("execution policies that cannot apply are rejected with the reason", "
                     Catch::Contains("cannot be split by columns"));
   // ... but the default call with such a source simply runs the whole batch.
   CHECK_NOTHROW(sdeflow::integrate(sdeflow::euler_maruyama{}, ou, x, grid, gen));
+  // A type-erased noise_source splits when what it holds does (decided at run time): a recorded table held
+  // in one runs whole under the default call on a batch wider than a tile, a counter source is tiled.
+  Eigen::MatrixXd wide = Eigen::MatrixXd::Ones(2, 5000), wide_ref = wide;
+  sdeflow::noise_recorder<sdeflow::counter_noise, Eigen::MatrixXd> rec(sdeflow::counter_noise(4));
+  sdeflow::integrate(execution{.tile_columns = execution::untiled}, sdeflow::euler_maruyama{}, ou, wide_ref, grid,
+                     sdeflow::noise_source<Eigen::MatrixXd>(rec));
+  sdeflow::noise_source<Eigen::MatrixXd> replay(rec.replay());
+  CHECK_FALSE(replay.splits());
+  sdeflow::integrate(sdeflow::euler_maruyama{}, ou, wide, grid, replay);
+  CHECK(same(wide, wide_ref));
+  CHECK_THROWS_WITH(sdeflow::integrate(execution{.threads = 2}, sdeflow::euler_maruyama{}, ou, wide, grid, replay),
+                    Catch::Contains("cannot be split by columns"));
+  Eigen::MatrixXd tiled = Eigen::MatrixXd::Ones(2, 5000);
+  sdeflow::noise_source<Eigen::MatrixXd> counter(sdeflow::counter_noise(4));
+  CHECK(counter.splits());
+  sdeflow::integrate(execution{.threads = 2, .tile_columns = 300}, sdeflow::euler_maruyama{}, ou, tiled, grid, counter);
+  CHECK(same(tiled, wide_ref));
   const auto sys = coupled{};
   CHECK_THROWS_WITH(sdeflow::integrate(execution{.threads = 2}, sdeflow::rk4{}, sys, x, grid), Catch::Contains("whole_batch"));
   Eigen::MatrixXd a = start(300), b = a;

@@ -341,10 +341,68 @@ TEST_CASE("options.exec: what cannot be split is refused, naming the reason", "[
   CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, m, x, grid, threaded), Catch::Contains("execution.threads"));
   // An error thrown inside a worker reaches the caller.
   X bad = x;
-  bad(0, 29) = 2e300;
+  bad(0, 19) = 2e300;  // tile 1 (columns 10..19) runs on worker 1, not on the calling thread
   const sdeflow::model failing(vp(), fails_right{}, sdeflow::prediction::data);
   threaded.exec = {.threads = 2, .tile_columns = 10};
   CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, failing, bad, grid, threaded), Catch::Contains("model failed"));
+  // After a step threw, the step-level run refuses to go on (its tiles are partly advanced).
+  sdeflow::sampling_run broken(smp::ddim{}, failing, bad, grid, threaded);
+  CHECK_THROWS_WITH(broken.step(), Catch::Contains("model failed"));
+  CHECK_THROWS_WITH(broken.step(), Catch::Contains("an earlier step threw"));
+  // A state whose shape changed between steps is refused, not written out of bounds.
+  sdeflow::sampling_run reshaped(smp::ddim{}, m, x, grid, threaded);
+  reshaped.step();
+  reshaped.state().resize(2, 12);
+  CHECK_THROWS_AS(reshaped.step(), sdeflow::dimension_mismatch);
+  // A state with a fixed number of columns cannot be tiled.
+  using X5 = Eigen::Matrix<double, 2, 5>;
+  const X5 x5 = x.leftCols(5);
+  sdeflow::sampler_options<X5> fixed{.seed = 3};
+  fixed.exec = {.threads = 2};
+  const auto m5 = sdeflow_test::exact_model(sdeflow_test::ring(), vp());
+  CHECK_THROWS_WITH(sdeflow::sample(smp::ddim{}, m5, x5, grid, fixed), Catch::Contains("fixed number of columns"));
+}
+
+TEST_CASE("options.exec: threads with the default untiled width, more threads than columns, a temperature, d = 8 "
+          "with one-column tiles, early stop", "[engine][execution]") {
+  using sdeflow::execution;
+  const auto grid = grid_for<sampler_case<smp::ddpm, true>>(6);
+  const auto& m = ring_model();
+  const X x = sdeflow::initial_noise(vp(), 2, 30, sdeflow::sampler_options<X>{.seed = 1});
+  const sdeflow::sampler_options<X> base{.seed = 2, .sample_offset = 7, .temperature = 0.8};
+  const X ref = sdeflow::sample(smp::ddpm{}, m, x, grid, base).samples;
+  auto opt = base;
+  opt.exec.threads = 2;  // tile_columns stays untiled: threads take the automatic width
+  sdeflow::sampling_run run(smp::ddpm{}, m, x, grid, opt);
+  CHECK(run.tile_columns() > 0);
+  CHECK(run.tile_columns() < 30);
+  CHECK(same(sdeflow::sample(smp::ddpm{}, m, x, grid, opt).samples, ref));
+  opt.exec = {.threads = 8, .tile_columns = 4};  // 8 tiles of at most 4 columns on 8 workers; the last is 2 wide
+  CHECK(same(sdeflow::sample(smp::ddpm{}, m, x, grid, opt).samples, ref));
+  const X tiny = x.leftCols(3);  // fewer columns than threads
+  opt.exec = {.threads = 4, .tile_columns = 0};
+  CHECK(same(sdeflow::sample(smp::ddpm{}, m, tiny, grid, opt).samples,
+             sdeflow::sample(smp::ddpm{}, m, tiny, grid, base).samples));
+  // Early stop under tiles: the same point and report as the whole-batch run.
+  auto stop = base;
+  stop.observer = [](std::size_t k, double, const X&) { return k < 2; };
+  const auto whole_stop = sdeflow::sample(smp::ddpm{}, m, x, grid, stop);
+  stop.exec = {.threads = 2, .tile_columns = 7};
+  const auto tiled_stop = sdeflow::sample(smp::ddpm{}, m, x, grid, stop);
+  CHECK(same(tiled_stop.samples, whole_stop.samples));
+  CHECK(tiled_stop.report.steps == 2);
+  CHECK(tiled_stop.report.evaluations == whole_stop.report.evaluations);
+  CHECK(tiled_stop.report.stopped_early);
+  // d = 8, full covariances (Eigen products inside the exact model), one-column tiles and odd widths.
+  const auto m8 = sdeflow_test::exact_model(sdeflow_test::aniso8(), vp());
+  const X x8 = sdeflow::initial_noise(vp(), 8, 23, sdeflow::sampler_options<X>{.seed = 5});
+  const X ref8 = sdeflow::sample(smp::dpmpp_2m_sde{}, m8, x8, grid, base).samples;
+  for (const execution& e : {execution{.threads = 1, .tile_columns = 1}, execution{.threads = 2, .tile_columns = 5}}) {
+    auto o = base;
+    o.exec = e;
+    INFO("tile " << e.tile_columns);
+    CHECK(same(sdeflow::sample(smp::dpmpp_2m_sde{}, m8, x8, grid, o).samples, ref8));
+  }
 }
 
 namespace {

@@ -7,8 +7,8 @@
 ///   sdeflow::integrate(sdeflow::execution{.threads = 2}, sdeflow::euler_maruyama{}, sys, x, grid, noise);
 ///
 /// Samples are independent columns, and the counter-based noise is keyed by the global sample index, so
-/// a run in tiles, on any number of threads, is bit-identical to the run on the whole batch. Tiles are
-/// fixed by the batch size and the tile size alone; each tile always runs on the same worker.
+/// a run in tiles, on any number of threads, is bit-identical to the run on the whole batch (see below for
+/// what a system must do for that). Each tile always runs on the same worker.
 ///
 /// What may be tiled: a state with a dynamic number of columns, a system that does not declare
 /// `static constexpr bool whole_batch = true` (a network that wants one large GEMM, a mean-field system
@@ -16,7 +16,15 @@
 /// be split by columns (`columns_from(j0)`: brownian_increments, brownian_tree). Anything else runs on
 /// the whole batch on the calling thread; asking for threads or a tile size then throws.
 /// With threads > 1 each worker calls its own copy of the system (a system that cannot be copied is
-/// shared, and its const members must then be safe to call concurrently).
+/// shared, and its const members must then be safe to call concurrently). A copy that is a handle
+/// (a lambda capturing a network by reference, a shared_ptr) shares what it points to: a network with
+/// per-object buffers (sdeflow::mlp) must then be declared whole_batch by the handle, or the workers race.
+///
+/// Bit identity holds when the system computes each column from that column alone with the same
+/// operations whatever the batch width: elementwise code, and the library's own processes, mixtures
+/// and samplers (tested). An Eigen product inside a user's function may pick a different kernel for a
+/// narrow tile than for the whole batch (and FMA contraction under -march can differ between vector
+/// and scalar tails): the result is then equal to rounding, not to the bit.
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
@@ -41,7 +49,8 @@ struct execution {
   /// Worker threads, the calling thread included; 1 runs everything on the calling thread.
   unsigned threads = 1;
   /// Columns per tile: 0 picks a size that keeps a tile's state and workspace in the L2 cache
-  /// (and at least `threads` tiles); `execution::untiled` runs the whole batch at once.
+  /// (and at least `threads` tiles); `execution::untiled` runs the whole batch at once on one thread
+  /// (with threads > 1 it means 0: threads need tiles).
   Eigen::Index tile_columns = 0;
 
   static constexpr Eigen::Index untiled = std::numeric_limits<Eigen::Index>::max();
@@ -95,8 +104,12 @@ template <State X>
     }
     return 0;
   }
-  if (exec.tile_columns == execution::untiled) return 0;
-  const Eigen::Index tile = exec.tile_for(x.rows(), x.cols(), sizeof(scalar_of<X>));
+  if (exec.tile_columns == execution::untiled && exec.threads == 1) return 0;
+  // threads > 1 with tile_columns = untiled (the samplers' default, then `opt.exec.threads = 2`): threads
+  // need tiles, so the automatic width.
+  execution e = exec;
+  if (e.tile_columns == execution::untiled) e.tile_columns = 0;
+  const Eigen::Index tile = e.tile_for(x.rows(), x.cols(), sizeof(scalar_of<X>));
   return tile >= x.cols() ? 0 : tile;
 }
 

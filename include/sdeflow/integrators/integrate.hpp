@@ -95,11 +95,23 @@ struct sde_step {
   W dW, area;
 };
 
+/// True when `noise` can be split by columns: by its type, and for a type-erased source by what it holds.
+template <class N>
+bool splits_by_columns(const N& noise) {
+  if constexpr (!ColumnSplittable<N>) {
+    return false;
+  } else if constexpr (requires { { noise.splits() } -> std::convertible_to<bool>; }) {
+    return noise.splits();
+  } else {
+    return true;
+  }
+}
+
 /// The tile width of an integrate run, or 0 for the whole batch (see tile_width in core/execution.hpp).
-template <class Sys, State X, bool NoiseSplits>
-Eigen::Index integrate_tile_width(const execution& exec, const X& x) {
+template <class Sys, State X>
+Eigen::Index integrate_tile_width(const execution& exec, const X& x, bool noise_splits) {
   const char* why = whole_batch_v<Sys> ? "the system declares whole_batch (it couples or batches the samples)"
-                    : !NoiseSplits     ? "the noise source cannot be split by columns (use brownian_increments or brownian_tree)"
+                    : !noise_splits    ? "the noise source cannot be split by columns (use brownian_increments or brownian_tree)"
                                        : nullptr;
   return tile_width(exec, x, why, "integrate");
 }
@@ -157,7 +169,7 @@ template <class Stepper, class Sys, State X, class Obs = no_observer>
   requires OdeStepper<Stepper, Sys, X> && Observer<std::remove_cvref_t<Obs>, X>
 integration_report integrate(const execution& exec, const Stepper& stepper, const Sys& sys, X& x,
                              const time_grid<scalar_of<X>>& grid, Obs&& observer = {}) {
-  const Eigen::Index tile = detail::integrate_tile_width<Sys, X, true>(exec, x);
+  const Eigen::Index tile = detail::integrate_tile_width<Sys, X>(exec, x, true);
   if (tile == 0) return detail::drive<Stepper>(x, grid, detail::ode_step<Stepper, Sys, X>(stepper, sys, x), observer);
   const detail::per_worker<Sys> systems(sys, exec.threads);
   return detail::drive_tiled<Stepper>(
@@ -187,7 +199,7 @@ integration_report integrate(const execution& exec, const Stepper& stepper, cons
     return {};
   } else {
     using N = std::remove_cvref_t<Noise>;
-    const Eigen::Index tile = detail::integrate_tile_width<Sys, X, detail::ColumnSplittable<N>>(exec, x);
+    const Eigen::Index tile = detail::integrate_tile_width<Sys, X>(exec, x, detail::splits_by_columns(noise));
     if (tile == 0) {
       // A const source is copied (its draws are a function of the keys, so the copy gives the same ones).
       using Held = std::conditional_t<std::is_const_v<std::remove_reference_t<Noise>>, N, N&>;

@@ -29,7 +29,9 @@ struct rk4 {
     if constexpr (X::SizeAtCompileTime != Eigen::Dynamic && X::SizeAtCompileTime <= 16) {
       // A small fixed-size state (Eigen::Vector3d): the stages live in locals, which the compiler keeps
       // in registers once the drift is inlined; through the workspace every stage would make a round
-      // trip through memory (and a store-forwarding stall when the drift writes scalars). Same bits.
+      // trip through memory (and a store-forwarding stall when the drift writes scalars). Same bits as
+      // the dynamic path (tested), unless the compiler contracts a * b + c into an FMA here and not in
+      // Eigen's packet code (-march with FMA and -ffp-contract=fast/on): then equal to rounding.
       // The stage updates run as plain loops over the entries: Eigen would mix 2-lane packets with a
       // scalar tail and shuffle between them (and the drift), which costs more than it saves here.
       using S = scalar_of<X>;

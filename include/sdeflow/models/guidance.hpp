@@ -11,6 +11,7 @@
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/core/execution.hpp>
 #include <sdeflow/core/types.hpp>
 
 #include <cmath>
@@ -23,6 +24,9 @@ namespace sdeflow {
 template <class Cond, class Uncond>
 class guided {
  public:
+  /// A network inside keeps the whole batch (core/execution.hpp).
+  static constexpr bool whole_batch = detail::whole_batch_v<Cond> || detail::whole_batch_v<Uncond>;
+
   guided(Cond cond, Uncond uncond, double weight) : c_(std::move(cond)), u_(std::move(uncond)), w_(weight) {
     detail::require(std::isfinite(weight), "guided", "weight", weight, "must be finite");
   }

@@ -26,9 +26,13 @@
 /// gives each tile its own workspace, model copy (one per worker) and the noise of its columns
 /// (noise.columns_from(j0)), and steps the tiles in lockstep, so the observer and the step-level API see
 /// the whole state. Since samples are independent columns, the result is the whole-batch run's, bit for
-/// bit, for any tile size and thread count. It cannot split: a model that declares whole_batch (a
-/// network), a noise source without columns_from (recorded, generator), a fixed-column state; asking
-/// for threads or tiles then throws. A sampler that couples the batch (predictor_corrector's batch-mean
+/// bit, for any tile size and thread count, when the model computes each column on its own (see
+/// core/execution.hpp for what that takes). It cannot split: a model that declares whole_batch (sdeflow's
+/// mlp, and model/guided around one: wrap your own network the same way, or it is called per tile, and a
+/// handle to one shared network would race), a noise source without columns_from (recorded, generator),
+/// a fixed-column state; asking for threads or tiles then throws. A sampler's step() is called on one
+/// const sampler object from every worker. If a step throws, the run is spent (its tiles are partly
+/// advanced): step() then throws. A sampler that couples the batch (predictor_corrector's batch-mean
 /// step size) runs each tile as a batch of its own: it needs an explicit tile_columns, and its result then
 /// depends on the tile size, never on the thread count.
 ///
@@ -54,6 +58,7 @@
 #include <sdeflow/noise/brownian_increments.hpp>
 #include <sdeflow/noise/sources.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -72,7 +77,7 @@ struct sampler_options {
   noise_source<X> noise{};           ///< where the Gaussian draws come from (empty: counter_noise(seed, sample_offset))
   any_observer<X> observer{};        ///< sees every grid point with x0_hat; false stops (core/observer.hpp)
   /// Tiles and threads (core/execution.hpp). The default runs the whole batch at once on the calling
-  /// thread, so a model sees the batch it was given; {.threads = 2} splits the batch into cache-sized
+  /// thread, so a model sees the batch it was given; exec.threads = 2 splits the batch into cache-sized
   /// column tiles over two workers, bit-identical to the whole-batch run (the noise is keyed per sample).
   execution exec{.threads = 1, .tile_columns = execution::untiled};
 };
@@ -315,8 +320,12 @@ class sampling_run {
         grid_(std::move(grid)),
         opt_(std::move(opt)),
         tile_(plan()),
-        models_(m, tile_ > 0 ? opt_.exec.threads : 1u),
-        pool_(tile_ > 0 ? opt_.exec.threads : 1u),
+        workers_(tile_ > 0 ? static_cast<unsigned>(std::min<std::size_t>(opt_.exec.threads, detail::tile_span::count(tile_, x_.cols())))
+                           : 1u),
+        models_(m, workers_),
+        pool_(workers_),
+        rows_(x_.rows()),
+        cols_(x_.cols()),
         mon_(opt_.observer) {
     noise_source<X> noise = opt_.noise ? opt_.noise : noise_source<X>(counter_noise(opt_.seed, opt_.sample_offset, 0));
     if (tile_ == 0) {
@@ -351,6 +360,17 @@ class sampling_run {
       throw invalid_argument(detail::message("sampling_run::step: the run is done (", k_, " of ", grid_.steps(),
                                              " steps taken", stopped_ ? ", stopped by the observer" : "", ")"));
     }
+    if (spent_) throw invalid_argument("sampling_run::step: result() has taken the samples; the run is spent");
+    if (failed_) {
+      throw invalid_argument("sampling_run::step: an earlier step threw; the run cannot continue (its tiles and "
+                             "multistep history are partly advanced)");
+    }
+    if (x_.rows() != rows_ || x_.cols() != cols_) {
+      throw dimension_mismatch(detail::message("sampling_run::step: the state is ", x_.rows(), " x ", x_.cols(),
+                                               " but the run was made for ", rows_, " x ", cols_,
+                                               " (change its values between steps, not its shape)"));
+    }
+    failed_ = true;  // until the step returns
     const bool want = static_cast<bool>(opt_.observer);
     std::size_t evaluations = 0;
     const X* den = nullptr;
@@ -371,6 +391,7 @@ class sampling_run {
       if (want && runs_[0]->denoised() != nullptr) den = &denoised_;
     }
     ++k_;
+    failed_ = false;
     if (!mon_.stepped(x_, k_, grid_[k_], evaluations, k_ == grid_.steps(), den)) stopped_ = true;
   }
 
@@ -386,7 +407,10 @@ class sampling_run {
   /// Columns per tile of this run (0: the whole batch at once).
   [[nodiscard]] Eigen::Index tile_columns() const noexcept { return tile_; }
   /// The samples and the report (the run is spent afterwards).
-  [[nodiscard]] sample_result<X> result() && { return {std::move(x_), mon_.report}; }
+  [[nodiscard]] sample_result<X> result() && {
+    spent_ = true;  // step() now throws
+    return {std::move(x_), mon_.report};
+  }
 
  private:
   using run_type = detail::batch_run<Smp, M, X>;
@@ -417,8 +441,10 @@ class sampling_run {
   time_grid<scalar_type> grid_;
   sampler_options<X> opt_;
   Eigen::Index tile_;
+  unsigned workers_;
   detail::per_worker<M> models_;
   detail::worker_pool pool_;
+  Eigen::Index rows_, cols_;
   std::vector<X> tiles_;
   std::vector<std::unique_ptr<run_type>> runs_;
   std::vector<std::size_t> evaluations_;
@@ -426,6 +452,8 @@ class sampling_run {
   detail::run_monitor<X, any_observer<X>> mon_;
   std::size_t k_ = 0;
   bool stopped_ = false;
+  bool failed_ = false;
+  bool spent_ = false;
 };
 
 /// Run `sampler` with model m from x_T over `grid` (decreasing: T -> 0).

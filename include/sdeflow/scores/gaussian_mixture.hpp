@@ -19,6 +19,10 @@
 ///   auto score = sdeflow::exact_score(mix, vp);                    // a ScoreFunction
 ///   Eigen::MatrixXd s = score(x, 0.5);                              // d x n
 /// \endcode
+///
+/// Products with a batch use Eigen's coefficient-based lazyProduct: each column is computed from that
+/// column alone with the same operations whatever the batch width (Eigen's GEMM picks its kernel by
+/// size), so a sampler run in tiles on any number of threads gives the whole-batch bits.
 
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/error.hpp>
@@ -157,7 +161,7 @@ class gaussian_mixture {
     for (Eigen::Index k = 0; k < K; ++k) {
       const auto uk = static_cast<std::size_t>(k);
       const vector_type c = kernel_eigenvalues(uk, s, sigma);
-      const matrix_type y = eigvecs_[uk].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[uk]);
+      const matrix_type y = eigvecs_[uk].transpose().lazyProduct((x.derived().template cast<Scalar>()).colwise() - s * means_[uk]);
       const Scalar log_norm = std::log(weights_[uk]) - Scalar(0.5) * (static_cast<Scalar>(dimension()) *
                                                                           std::log(2 * std::numbers::pi_v<Scalar>) +
                                                                       c.array().log().sum());
@@ -205,9 +209,9 @@ class gaussian_mixture {
       const auto rk = r.row(static_cast<Eigen::Index>(k)).asDiagonal();
       const vector_type c = kernel_eigenvalues(k, s, sigma);
       const matrix_type sk = component_score(k, x, s, sigma);
-      matrix_type prec_v = eigvecs_[k].transpose() * vs;
+      matrix_type prec_v = eigvecs_[k].transpose().lazyProduct(vs);
       prec_v.array().colwise() /= c.array();
-      out.noalias() += (sk * (sk.cwiseProduct(vs).colwise().sum().asDiagonal()) - eigvecs_[k] * prec_v) * rk;
+      out.noalias() += (sk * (sk.cwiseProduct(vs).colwise().sum().asDiagonal()) - eigvecs_[k].lazyProduct(prec_v)) * rk;
       total.noalias() += sk * rk;
     }
     out.noalias() -= total * total.cwiseProduct(vs).colwise().sum().asDiagonal();
@@ -241,9 +245,9 @@ class gaussian_mixture {
     matrix_type out = matrix_type::Zero(dimension(), x.cols());
     for (std::size_t k = 0; k < components(); ++k) {
       const vector_type c = kernel_eigenvalues(k, s, sigma);
-      matrix_type y = eigvecs_[k].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
+      matrix_type y = eigvecs_[k].transpose().lazyProduct((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
       y.array().colwise() *= (s * eigvals_[k].array() / c.array());
-      matrix_type comp = eigvecs_[k] * y;
+      matrix_type comp = eigvecs_[k].lazyProduct(y);
       comp.colwise() += means_[k];
       comp.array().rowwise() *= r.row(static_cast<Eigen::Index>(k)).array();
       out += comp;
@@ -319,9 +323,9 @@ class gaussian_mixture {
   [[nodiscard]] matrix_type component_score(std::size_t k, const Eigen::MatrixBase<Derived>& x, Scalar s,
                                             Scalar sigma) const {
     const vector_type c = kernel_eigenvalues(k, s, sigma);
-    matrix_type y = eigvecs_[k].transpose() * ((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
+    matrix_type y = eigvecs_[k].transpose().lazyProduct((x.derived().template cast<Scalar>()).colwise() - s * means_[k]);
     y.array().colwise() /= c.array();
-    return -(eigvecs_[k] * y);
+    return -(eigvecs_[k].lazyProduct(y));
   }
   [[nodiscard]] vector_type kernel_eigenvalues(std::size_t k, Scalar s, Scalar sigma) const {
     return (eigvals_[k].array() * (s * s) + sigma * sigma).matrix();
