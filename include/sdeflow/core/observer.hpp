@@ -107,7 +107,7 @@ namespace detail {
 }
 
 template <State X>
-void check_finite(const X& x, std::size_t k, scalar_of<X> t) {
+SDEFLOW_ALWAYS_INLINE void check_finite(const X& x, std::size_t k, scalar_of<X> t) {
   if (!x.allFinite()) [[unlikely]] throw_non_finite(k, static_cast<double>(t));
 }
 

@@ -10,6 +10,16 @@
 #include <concepts>
 #include <type_traits>
 
+/// Forces inlining of a tiny function on a hot path where the compiler's heuristics keep a call (the
+/// per-step finiteness check: as a call it forces a small state out to memory and back every step).
+#if defined(__GNUC__) || defined(__clang__)
+#define SDEFLOW_ALWAYS_INLINE [[gnu::always_inline]] inline
+#elif defined(_MSC_VER)
+#define SDEFLOW_ALWAYS_INLINE __forceinline
+#else
+#define SDEFLOW_ALWAYS_INLINE inline
+#endif
+
 namespace sdeflow {
 
 /// A d x n batch of samples (one per column), d fixed at compile time or Eigen::Dynamic.
