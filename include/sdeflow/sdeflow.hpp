@@ -21,6 +21,7 @@
 #include <sdeflow/noise/random.hpp>
 #include <sdeflow/noise/sources.hpp>
 
+#include <sdeflow/io/npy.hpp>
 #include <sdeflow/io/safetensors.hpp>
 
 #include <sdeflow/processes/affine.hpp>
@@ -61,6 +62,7 @@
 #include <sdeflow/diagnostics/distances.hpp>
 #include <sdeflow/diagnostics/mixture_mmd.hpp>
 #include <sdeflow/diagnostics/moments.hpp>
+#include <sdeflow/diagnostics/streaming.hpp>
 
 #include <sdeflow/likelihood.hpp>
 

@@ -11,11 +11,13 @@
 /// - integration_error:  an adaptive run stopped (step size below dt_min, max_steps reached).
 /// - format_error:       a file (e.g. safetensors weights) is truncated, oversized or malformed
 ///                       (carries the byte offset where the problem was found).
+/// - io_error:           a file cannot be opened, read or written (carries the path).
 
 #include <cstddef>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace sdeflow {
 
@@ -81,6 +83,18 @@ class format_error : public std::runtime_error, public error {
 
  private:
   std::size_t offset_;
+};
+
+/// A file could not be opened, read or written.
+class io_error : public std::runtime_error, public error {
+ public:
+  io_error(const std::string& msg, std::string path) : std::runtime_error(msg), path_(std::move(path)) {}
+  [[nodiscard]] const char* what() const noexcept override { return std::runtime_error::what(); }
+  /// The file's path.
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
 };
 
 namespace detail {
