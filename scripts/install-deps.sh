@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install the Debian packages sdeflow's build, tests and benchmarks need, skipping those present.
-# Usage: scripts/install-deps.sh [--fuzz]     (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--fuzz] [--bench] [--mpi]     (as root, or with sudo available)
 #   --fuzz  also clang's libFuzzer runtime (libclang-rt-14-dev), for -DSDEFLOW_BUILD_FUZZERS=ON
 #   --bench also the benchmark peers: Boost.Odeint (libboost-dev) and PyTorch (python3-torch)
+#   --mpi   also Open MPI (openmpi-bin, libopenmpi-dev), for the optional sdeflow::mpi component
 set -euo pipefail
 packages=(cmake make g++ clang libeigen3-dev catch2 libbenchmark-dev)
-if [ "${1:-}" = "--fuzz" ]; then packages+=(libclang-rt-14-dev); fi
-# --bench: the timing peers (Boost.Odeint headers, PyTorch on CPU); never needed by the library or tests.
-if [ "${1:-}" = "--bench" ]; then packages+=(libboost-dev python3-torch python3-numpy); fi
+for flag in "$@"; do
+  case "$flag" in
+    --fuzz) packages+=(libclang-rt-14-dev) ;;
+    # the timing peers (Boost.Odeint headers, PyTorch on CPU); never needed by the library or tests
+    --bench) packages+=(libboost-dev python3-torch python3-numpy) ;;
+    --mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
+    *) echo "install-deps: unknown option '$flag' (--fuzz, --bench, --mpi)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

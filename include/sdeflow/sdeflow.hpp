@@ -5,6 +5,7 @@
 /// layer and those below it):
 /// core -> noise -> io -> processes -> scores -> models -> dynamics -> integrators -> diagnostics ->
 /// likelihood -> samplers (engine, then the samplers on it).
+/// The optional MPI component (sdeflow/mpi/mpi.hpp, CMake target sdeflow::mpi) is not included here.
 
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>

@@ -4,6 +4,7 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
@@ -168,4 +169,11 @@ TEST_CASE("an error in one tile reaches the caller from any worker", "[execution
   Eigen::MatrixXd y = start(1000);
   CHECK_THROWS_WITH(sdeflow::integrate(execution{.threads = 2, .tile_columns = 100}, sdeflow::euler{}, throwing, y, grid),
                     "user drift failed");
+}
+
+TEST_CASE("cores_available: at least 1 and at most the machine's cores", "[execution]") {
+  const unsigned c = sdeflow::cores_available();
+  CHECK(c >= 1);
+  const unsigned hw = std::thread::hardware_concurrency();
+  if (hw > 0) CHECK(c <= hw);
 }

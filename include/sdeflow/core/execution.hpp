@@ -42,6 +42,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 namespace sdeflow {
 
 /// The execution policy of a run.
@@ -72,6 +76,21 @@ struct execution {
     return std::max<Eigen::Index>(1, std::min(cache, spread));
   }
 };
+
+/// The cores this process may run on: its CPU affinity on Linux (what a launcher's binding leaves it, e.g.
+/// mpirun's one core per rank), elsewhere std::thread::hardware_concurrency(); at least 1. More threads
+/// than this share cores.
+[[nodiscard]] inline unsigned cores_available() noexcept {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 namespace detail {
 

@@ -15,8 +15,9 @@
 ///     pairwise formula in rank order: one d^2 message per rank, a tree of depth log2 P), a histogram of
 ///     one coordinate (exact integer sums), and the report (per-sample steps and NFE).
 /// Threads inside a rank and ranks across machines are said in one place, `parallel`:
-///   parallel{.exec = {.threads = 2}}     -> every rank runs its block on 2 threads;
-///   mpirun -np 8 ./program               -> 8 ranks.
+///   parallel{.exec = {.threads = 2}}                 -> every rank runs its block on 2 threads;
+///   mpirun -np 8 --map-by slot:PE=2 ./program        -> 8 ranks with 2 cores each (Open MPI binds a rank
+///                                                       to one core unless told otherwise).
 /// A rank runs its block in pieces of at most parallel.chunk samples, so memory stays bounded when nothing
 /// is kept.
 ///
@@ -167,6 +168,10 @@ struct distributed_result {
   integration_report report{};        ///< steps and NFE of one sample's run (the same on every rank that ran)
   std::string file{};                 ///< the .npy file this rank wrote (collect.files)
   double seconds = 0;                 ///< wall time of the slowest rank's local phase (no communication in it)
+  /// The fewest cores any rank may run on (cores_available(): its CPU affinity). Below par.exec.threads the
+  /// threads share cores: Open MPI binds each rank to one core by default, so launch a threaded run with
+  /// `mpirun --map-by slot:PE=T` (T cores per rank) or `--bind-to none`.
+  unsigned cores = 0;
 };
 
 namespace detail {
@@ -453,6 +458,8 @@ template <State X, class Run>
   });
   double mine = MPI_Wtime() - t0;
   MPI_Allreduce(&mine, &out.seconds, 1, MPI_DOUBLE, MPI_MAX, c.get());
+  unsigned cores = cores_available();
+  MPI_Allreduce(&cores, &out.cores, 1, MPI_UNSIGNED, MPI_MIN, c.get());
   out.moments = allreduce(c, out.moments);
   if (out.marginal) out.marginal = allreduce(c, *out.marginal);
   out.report = allreduce(c, out.report);
