@@ -173,6 +173,25 @@ TEST_CASE("histogram: counts against direct counting, exact merges, edges and ba
   CHECK(e.counts()[9] == 1);
   CHECK(e.overflow() == 1);
   CHECK(e.edge(3) == 0.30000000000000004);
+  // Bins are [edge(b), edge(b + 1)) as computed: 0.3 is below edge(3), so it is in bin 2 (the plain
+  // floor((x - lo) bins / (hi - lo)) = 3 is the mutant this rejects).
+  sdeflow::histogram tenth(0.0, 1.0, 10);
+  tenth.add(Eigen::RowVector2d(0.3, 0.7));
+  CHECK(tenth.counts()[2] == 1);
+  CHECK(tenth.counts()[6] == 1);  // edge(7) = 0.70000000000000007 > 0.7
+  // Uneven widths: every value lands in the bin whose computed edges enclose it.
+  sdeflow::histogram odd(-1.3, 2.9, 17);
+  Eigen::RowVectorXd v = x.row(0);
+  for (Eigen::Index j = 0; j < 200; ++j) v(j) = odd.edge(static_cast<std::size_t>(j % 17));  // values on the edges
+  odd.add(v);
+  std::vector<std::uint64_t> by_edges(17, 0);
+  for (Eigen::Index j = 0; j < v.size(); ++j) {
+    for (std::size_t k = 0; k < 17; ++k) {
+      const double upper = k + 1 < 17 ? odd.edge(k + 1) : 2.9;
+      if (v(j) >= odd.edge(k) && v(j) < upper) ++by_edges[k];
+    }
+  }
+  CHECK(odd.counts() == by_edges);
 
   CHECK_THROWS_WITH(sdeflow::histogram(1.0, 1.0, 4), Catch::Contains("hi = 1"));
   CHECK_THROWS_WITH(sdeflow::histogram(0.0, 1.0, 0), Catch::Contains("bins = 0"));

@@ -21,6 +21,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -54,7 +55,8 @@ struct sample_block {
 /// sample variances" (1979): with n = n_a + n_b and delta = mean_b - mean_a,
 ///   mean = mean_a + delta n_b / n,    M2 = M2_a + M2_b + delta delta^T n_a n_b / n.
 /// Both avoid the cancellation of the one-pass sum-of-squares formula; the result equals the two-pass
-/// moments of all samples up to rounding, in any merge order.
+/// moments of all samples up to rounding, in any merge order. S is the precision of the accumulation:
+/// running_moments<double> for float samples keeps the count and the sums exact far longer.
 template <std::floating_point S = double>
 class running_moments {
  public:
@@ -91,7 +93,10 @@ class running_moments {
     }
     const vector mb = x.template cast<S>().rowwise().mean();
     const matrix c = x.template cast<S>().colwise() - mb;
-    merge(running_moments(static_cast<std::uint64_t>(x.cols()), mb, c * c.transpose()));
+    matrix cc = matrix::Zero(dimension(), dimension());
+    cc.template selfadjointView<Eigen::Lower>().rankUpdate(c);  // c c^T: half the work, exactly symmetric
+    cc.template triangularView<Eigen::StrictlyUpper>() = cc.transpose();
+    merge(running_moments(static_cast<std::uint64_t>(x.cols()), mb, cc));
   }
 
   /// Merge the moments of another disjoint sample set (same dimension).
@@ -139,7 +144,8 @@ class running_moments {
 };
 
 /// Counts of values in `bins` equal bins over [lo, hi), with values below lo and at or above hi counted
-/// as underflow and overflow. Counts are integers, so merged histograms equal the one-pass histogram.
+/// as underflow and overflow. Bin b holds [edge(b), edge(b + 1)) with edge(b) = lo + b (hi - lo) / bins
+/// as computed in floating point, the last one [edge(bins - 1), hi). Counts are integers, so merged histograms equal the one-pass histogram.
 class histogram {
  public:
   histogram(double lo, double hi, std::size_t bins) : lo_(lo), hi_(hi), counts_(bins, 0) {
@@ -162,9 +168,12 @@ class histogram {
         } else if (x >= hi_) {
           ++overflow_;
         } else {
-          // (x - lo) * scale can round up to bins for x just below hi.
-          const auto b = static_cast<std::size_t>((x - lo_) * scale);
-          ++counts_[b < counts_.size() ? b : counts_.size() - 1];
+          // Bin b is [edge(b), edge(b + 1)) exactly: the estimate (x - lo) * scale can be off by one
+          // either way in rounding, so it is corrected against the edges themselves.
+          auto b = std::min(static_cast<std::size_t>((x - lo_) * scale), counts_.size() - 1);
+          if (b > 0 && x < edge(b)) --b;
+          if (b + 1 < counts_.size() && x >= edge(b + 1)) ++b;
+          ++counts_[b];
         }
       }
     }

@@ -4,7 +4,7 @@
 /// Ensembles and sampling runs split over MPI ranks, bit-identical to one process (optional component:
 /// CMake target sdeflow::mpi, built when find_package(MPI) succeeds; the rest of sdeflow never needs MPI).
 ///
-/// Why it is exact: every Gaussian draw is keyed by (seed, stream, counter, global sample index). Rank r of
+/// Why the samples are exact: every Gaussian draw is keyed by (seed, stream, counter, global sample index). Rank r of
 /// P owns the contiguous block split_samples(n, r, P) = [offset, offset + count) and runs it with its noise
 /// shifted to `offset` (noise.columns_from(offset), sampler_options.sample_offset + offset), so it draws
 /// exactly the numbers one process would draw for those samples. Nothing is communicated while the paths
@@ -18,13 +18,19 @@
 ///   parallel{.exec = {.threads = 2}}                 -> every rank runs its block on 2 threads;
 ///   mpirun -np 8 --map-by slot:PE=2 ./program        -> 8 ranks with 2 cores each (Open MPI binds a rank
 ///                                                       to one core unless told otherwise).
-/// A rank runs its block in pieces of at most parallel.chunk samples, so memory stays bounded when nothing
-/// is kept.
+/// A rank runs its block in pieces of at most parallel.chunk samples, so memory stays bounded when its
+/// samples are not kept (collect.keep, .gather and .files hold the rank's block).
+/// What cannot be split: a sampler that couples the batch (predictor_corrector) and a system that declares
+/// whole_batch are refused. A model that declares whole_batch (sdeflow's mlp) is split: its samples then
+/// agree with one process to rounding, not to the bit (a matrix product's kernel depends on the batch width).
+/// An observer in sampler_options sees each piece of each rank on its own.
 ///
 /// Failure: the local phase of every call is guarded. When it throws on any rank (bad input on one rank,
 /// a non-finite state), every rank throws rank_error naming each failed rank and its message, after
 /// one agreement round: no rank is left waiting in a collective. Calls are collective: every rank of the
-/// communicator must make them, in the same order, with the same n, grid and settings.
+/// communicator must make them, in the same order, with the same arguments. The settings that decide which
+/// collectives run (n, d, parallel.chunk, collect.moments/gather/marginal/root) are compared across ranks
+/// first, and a difference throws invalid_argument on every rank.
 ///
 /// \code
 ///   int main(int argc, char** argv) {
@@ -148,6 +154,7 @@ struct parallel {
 
 /// What to bring back besides the moments and the report.
 struct collect {
+  bool moments = true;                ///< mean and covariance of all samples (O(d^2) work per sample: off for large d)
   bool keep = false;                  ///< keep this rank's samples in result.local
   bool gather = false;                ///< every sample on rank `root`, in global order, in result.all
   int root = 0;                       ///< the rank that receives the gathered samples
@@ -163,7 +170,9 @@ struct distributed_result {
   sample_block block;                 ///< this rank's global sample indices
   X local;                            ///< this rank's samples (collect.keep), else empty
   X all;                              ///< on the root with collect.gather: all n samples in global order, else empty
-  running_moments<S> moments{1};      ///< mean and covariance of all n samples, the same bits on every rank
+  /// Mean and covariance of all n samples (collect.moments), accumulated in double, the same bits on every
+  /// rank; equal to the one-process moments to rounding (the merge tree depends on P and parallel.chunk).
+  running_moments<double> moments{1};
   std::optional<sdeflow::histogram> marginal{};  ///< of all n samples (collect.marginal), the same on every rank
   integration_report report{};        ///< steps and NFE of one sample's run (the same on every rank that ran)
   std::string file{};                 ///< the .npy file this rank wrote (collect.files)
@@ -234,7 +243,7 @@ inline void agree(const communicator& c, const std::string& local_error) {
 /// Run f() on every rank. If it throws on any rank, every rank throws rank_error with every failed rank's
 /// message (f must not itself communicate, or a rank that threw early would leave the others waiting).
 template <class F>
-decltype(auto) guarded(const communicator& c, F&& f) {
+auto guarded(const communicator& c, F&& f) {
   using R = std::invoke_result_t<F&>;
   std::string err;
   if constexpr (std::is_void_v<R>) {
@@ -254,7 +263,8 @@ decltype(auto) guarded(const communicator& c, F&& f) {
       if (err.empty()) err = "(empty message)";
     }
     detail::agree(c, err);
-    return std::move(*out);
+    R result = std::move(*out);
+    return result;
   }
 }
 
@@ -323,6 +333,9 @@ inline void require_same(const communicator& c, long long value, const char* whe
 template <std::floating_point S>
 [[nodiscard]] running_moments<S> allreduce(const communicator& c, const running_moments<S>& m) {
   detail::require_same(c, m.dimension(), "mpi::allreduce(running_moments)", "dimension()");
+  const long long d = m.dimension();
+  detail::require(2 + d + d * d <= INT_MAX, "mpi::allreduce(running_moments)", "dimension()", d,
+                  "is too large for one MPI message of moments (2 + d + d^2 > INT_MAX): turn collect.moments off");
   std::vector<double> send = detail::pack(m);
   std::vector<double> recv(send.size());
   MPI_Datatype packed;
@@ -391,24 +404,32 @@ template <State X>
   // Displacements are ints too: past INT_MAX values in all, gather column blocks one rank at a time.
   const Eigen::Index rows = local.rows();
   MPI_Bcast(&total, 1, MPI_LONG_LONG, root, c.get());  // so that every rank takes the same branch below
-  X all(rows, is_root && rows > 0 ? static_cast<Eigen::Index>(total / rows) : 0);
+  X all(rows, 0);
+  // The root's allocation can fail alone (bad_alloc): guarded, so the others do not wait in the transfer.
+  guarded(c, [&] {
+    if (is_root && rows > 0) all.resize(rows, static_cast<Eigen::Index>(total / rows));
+  });
   if (total <= INT_MAX) {
     MPI_Gatherv(local.data(), count, detail::datatype<S>(), all.data(), counts.data(), displs.data(), detail::datatype<S>(),
                 root, c.get());
   } else {
+    // Point to point on a duplicate of the communicator, so these messages never match the user's own.
+    MPI_Comm own = MPI_COMM_NULL;
+    MPI_Comm_dup(c.get(), &own);
     long long at = 0;
     for (int r = 0; r < ranks; ++r) {
-      if (c.rank() == r && r != root) MPI_Send(local.data(), count, detail::datatype<S>(), root, 0, c.get());
+      if (c.rank() == r && r != root) MPI_Send(local.data(), count, detail::datatype<S>(), root, 0, own);
       if (is_root) {
         const int cr = counts[static_cast<std::size_t>(r)];
         if (r == root) {
           std::copy(local.data(), local.data() + cr, all.data() + at);
         } else {
-          MPI_Recv(all.data() + at, cr, detail::datatype<S>(), r, 0, c.get(), MPI_STATUS_IGNORE);
+          MPI_Recv(all.data() + at, cr, detail::datatype<S>(), r, 0, own, MPI_STATUS_IGNORE);
         }
         at += cr;
       }
     }
+    MPI_Comm_free(&own);
   }
   return all;
 }
@@ -419,11 +440,16 @@ template <State X>
 template <State X, class Run>
 [[nodiscard]] distributed_result<X> run_blocks(const parallel& par, Eigen::Index d, std::uint64_t n, Run&& run,
                                                const collect& what = {}) {
-  using S = scalar_of<X>;
   const communicator& c = par.ranks;
   const int rank = c.rank();
   const int ranks = c.size();
+  // Settings that decide which collectives run, or the bits of the result, must agree on every rank.
   detail::require_same(c, static_cast<long long>(n), "mpi::run", "n");
+  detail::require_same(c, static_cast<long long>(d), "mpi::run", "d");
+  detail::require_same(c, static_cast<long long>(par.chunk), "mpi::run", "parallel.chunk");
+  detail::require_same(c, (what.moments ? 1 : 0) + (what.gather ? 2 : 0) + (what.marginal ? 4 : 0), "mpi::run",
+                       "collect (moments, gather, marginal)");
+  if (what.gather) detail::require_same(c, what.root, "mpi::run", "collect.root");
   distributed_result<X> out;
   const bool hold = what.keep || what.gather || !what.files.empty();
   const double t0 = MPI_Wtime();
@@ -437,7 +463,7 @@ template <State X, class Run>
     detail::require(!what.marginal || (what.marginal_row >= 0 && what.marginal_row < d), "mpi::run",
                     "collect.marginal_row", what.marginal_row, "must be a row of the samples (0 <= row < d)");
     out.block = split_samples(n, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(ranks));
-    out.moments = running_moments<S>(d);
+    if (what.moments) out.moments = running_moments<double>(d);
     out.marginal = what.marginal;
     if (hold) out.local.resize(d, static_cast<Eigen::Index>(out.block.count));
     for (std::uint64_t done = 0; done < out.block.count; done += par.chunk) {
@@ -446,7 +472,7 @@ template <State X, class Run>
       if (x.rows() != d || static_cast<std::uint64_t>(x.cols()) != piece.count)
         throw dimension_mismatch(detail::message("mpi::run: a piece of ", piece.count, " samples came back ", x.rows(),
                                                  " x ", x.cols(), ", expected ", d, " x ", piece.count));
-      out.moments.add(x);
+      if (what.moments) out.moments.add(x);
       if (out.marginal) out.marginal->add(x.row(what.marginal_row));
       if (hold) out.local.middleCols(static_cast<Eigen::Index>(done), x.cols()) = x;
       out.report = report;
@@ -460,7 +486,7 @@ template <State X, class Run>
   MPI_Allreduce(&mine, &out.seconds, 1, MPI_DOUBLE, MPI_MAX, c.get());
   unsigned cores = cores_available();
   MPI_Allreduce(&cores, &out.cores, 1, MPI_UNSIGNED, MPI_MIN, c.get());
-  out.moments = allreduce(c, out.moments);
+  if (what.moments) out.moments = allreduce(c, out.moments);
   if (out.marginal) out.marginal = allreduce(c, *out.marginal);
   out.report = allreduce(c, out.report);
   if (what.gather) out.all = gather(c, out.local, what.root);
@@ -494,6 +520,12 @@ template <class Stepper, class Sys, class Init, class S, class Noise>
                                                     const time_grid<S>& grid, const Noise& noise,
                                                     const collect& what = {}) {
   using X = batch<S>;
+  guarded(par.ranks, [&] {
+    if constexpr (sdeflow::detail::whole_batch_v<Sys>)
+      throw invalid_argument("mpi::ensemble: the system declares whole_batch (its drift may couple the samples, as a "
+                             "mean field does), so it cannot be split over ranks; if each sample is independent, "
+                             "split it yourself with mpi::run_blocks");
+  });
   return run_blocks<X>(
       par, d, n,
       [&](sample_block piece) {
@@ -516,16 +548,25 @@ template <class Smp, class M, NoiseSchedule P, State X = batch<typename P::scala
 [[nodiscard]] distributed_result<X> sample(const parallel& par, const Smp& sampler, const M& m, const P& p, Eigen::Index d,
                                            std::uint64_t n, const time_grid<typename P::scalar_type>& grid,
                                            const sampler_options<X>& opt = {}, const collect& what = {}) {
+  // Checked on every rank before any runs (a rank with no samples too).
+  guarded(par.ranks, [&] {
+    if constexpr (sdeflow::detail::couples_batch_v<Smp>)
+      throw invalid_argument("mpi::sample: this sampler couples the batch (a batch statistic in its step), so its "
+                             "result would depend on the number of ranks: run it in one process");
+    if (opt.exec.threads != 1 || opt.exec.tile_columns != execution::untiled)
+      throw invalid_argument(sdeflow::detail::message(
+          "mpi::sample: opt.exec (threads = ", opt.exec.threads, ", tile_columns = ", opt.exec.tile_columns,
+          ") must stay at its default: say threads and tiles in parallel.exec"));
+    if (opt.noise && !opt.noise.splits())
+      throw invalid_argument("mpi::sample: opt.noise cannot be split by columns, so ranks cannot share it "
+                             "(leave it empty for the counter-based noise of opt.seed)");
+    sdeflow::detail::require(opt.sample_offset <= (std::uint64_t{1} << 32) && n <= (std::uint64_t{1} << 32) - opt.sample_offset,
+                             "mpi::sample", "opt.sample_offset + n", static_cast<double>(opt.sample_offset) + static_cast<double>(n),
+                             "exceeds the 2^32 samples the counter-based noise can key");
+  });
   return run_blocks<X>(
       par, d, n,
       [&](sample_block piece) {
-        if (opt.exec.threads != 1 || opt.exec.tile_columns != execution::untiled)
-          throw invalid_argument(sdeflow::detail::message(
-              "mpi::sample: opt.exec (threads = ", opt.exec.threads, ", tile_columns = ", opt.exec.tile_columns,
-              ") must stay at its default: say threads and tiles in parallel.exec"));
-        if (opt.noise && !opt.noise.splits())
-          throw invalid_argument("mpi::sample: opt.noise cannot be split by columns, so ranks cannot share it "
-                                 "(leave it empty for the counter-based noise of opt.seed)");
         sampler_options<X> o = opt;
         o.sample_offset = opt.sample_offset + piece.offset;
         if (opt.noise) o.noise = opt.noise.columns_from(piece.offset);
