@@ -39,7 +39,7 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("split_samples: contiguous blocks in part order that cover [0, n), sizes within one", "[streaming]") {
+TEST_CASE("split_samples: contiguous blocks in part order that cover 0..n-1, sizes within one", "[streaming]") {
   for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{7}, std::uint64_t{1000}, (std::uint64_t{1} << 40) + 3}) {
     for (std::uint64_t parts : {1u, 2u, 3u, 7u, 64u}) {
       INFO("n " << n << " parts " << parts);

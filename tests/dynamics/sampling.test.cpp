@@ -110,7 +110,7 @@ TEST_CASE("the probability-flow ODE transports exact p_T draws to exact p_t poin
   CHECK((out.samples - expected).cwiseAbs().maxCoeff() < 1e-8);
 }
 
-TEST_CASE("same seed / same bits across batch splits; different seeds differ", "[sampling][reproducibility]") {
+TEST_CASE("same seed / same bits across batch splits, different seeds differ", "[sampling][reproducibility]") {
   const sdeflow::vp_process<> p;
   const auto score = sdeflow::exact_score(ring, p);
   const auto grid = sdeflow::time_grid<>::uniform(1.0, 1e-3, 50);

@@ -35,7 +35,7 @@ TEST_CASE("adaptive SDE: a replay on the accepted grid reproduces the run / reje
   CHECK((x - y).cwiseAbs().maxCoeff() < 1e-12);
 }
 
-TEST_CASE("adaptive SDE runs backwards: a reverse-time run replays on its accepted grid; the observer stops it",
+TEST_CASE("adaptive SDE runs backwards: a reverse-time run replays on its accepted grid, the observer stops it",
           "[adaptive_sde]") {
   sdeflow::brownian_tree tree(0.0, 1.0, 1e-6, 19);
   Eigen::MatrixXd x = Eigen::MatrixXd::Ones(1, 100);

@@ -73,7 +73,7 @@ TEST_CASE("v-prediction under VP: x0 = s x - sigma v, eps = sigma x + s v", "[pa
   CHECK(b(0, 0) == Approx(sd * 0.7 + s * -0.2).epsilon(1e-14));
 }
 
-TEST_CASE("classifier-free guidance: w = 0 is the conditional model; the weights combine linearly", "[parameterization]") {
+TEST_CASE("classifier-free guidance: w = 0 is the conditional model, the weights combine linearly", "[parameterization]") {
   auto cond = [](const Eigen::MatrixXd& x, double t) { return Eigen::MatrixXd(2.0 * x.array() + t); };
   auto uncond = [](const Eigen::MatrixXd& x, double) { return Eigen::MatrixXd(-x); };
   Eigen::MatrixXd x(2, 3);

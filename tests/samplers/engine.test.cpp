@@ -141,7 +141,7 @@ TEMPLATE_LIST_TEST_CASE("every sampler: batch-split invariance where claimed", "
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat; early stop; step-level API", "[engine]", all_samplers) {
+TEMPLATE_LIST_TEST_CASE("every sampler: the observer sees x0_hat, early stop, step-level API", "[engine]", all_samplers) {
   using Smp = typename TestType::sampler;
   const Smp s;
   const auto& m = ring_model();

@@ -61,7 +61,7 @@ TEST_CASE("PC and annealed Langevin run for every N = 1..50", "[samplers]") {
   }
 }
 
-TEST_CASE("DDIM with eta = 0 is the Euler step of the PF-ODE in sigma/s; DDIM eta = 1 is DDPM", "[samplers]") {
+TEST_CASE("DDIM with eta = 0 is the Euler step of the PF-ODE in sigma/s, DDIM eta = 1 is DDPM", "[samplers]") {
   const sdeflow::vp_process<> vp;
   const auto m = exact_model(sdeflow_test::ring(), vp);
   const X x = sdeflow::initial_noise(vp, 2, 50);
@@ -139,7 +139,7 @@ TEST_CASE("samplers: deterministic ones are deterministic / stochastic ones repr
   CHECK((sdeflow::sample_edm_heun(m, x, grid).samples.array() == sdeflow::sample_edm_heun(m, x, grid, {}, {.seed = 5}).samples.array()).all());
 }
 
-TEST_CASE("callbacks see every step and can stop early; temperature scales the noise", "[samplers]") {
+TEST_CASE("callbacks see every step and can stop early, temperature scales the noise", "[samplers]") {
   const sdeflow::vp_process<> vp;
   const auto m = exact_model(sdeflow_test::ring(), vp);
   const X x = sdeflow::initial_noise(vp, 2, 5);
