@@ -14,6 +14,7 @@
 /// - io_error:           a file cannot be opened, read or written (carries the path).
 
 #include <cstddef>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -114,6 +115,31 @@ void require(bool ok, const char* where, const char* name, const V& value, const
   if (!ok) {
     throw invalid_argument(message(where, ": ", name, " = ", value, " ", requirement));
   }
+}
+
+/// The counter-based noise keys a sample, a step and a draw by 32 bits each (noise/random.hpp).
+inline constexpr std::uint64_t index_limit = std::uint64_t{1} << 32;
+
+/// Checked size arithmetic, one place for every count a user gives: these never wrap.
+///
+/// offset + count, after checking that it does not exceed 2^32 (the sample indices offset .. offset +
+/// count - 1 must all be keyable). `names` spells the sum for the message ("sample_offset + cols").
+[[nodiscard]] inline std::uint64_t sample_end(std::uint64_t offset, std::uint64_t count, const char* where,
+                                              const char* names) {
+  if (offset > index_limit || count > index_limit - offset) {
+    throw invalid_argument(message(where, ": ", names, " = ", offset, " + ", count,
+                                   " must not exceed 2^32 (the noise keys a sample by 32 bits)"));
+  }
+  return offset + count;
+}
+
+/// The number of points of a grid of `steps` steps, steps + 1, after checking 1 <= steps < 2^32: a run
+/// keys the noise of step k by 32 bits, and 2^32 grid points would take 32 GiB (so a huge count is an
+/// invalid_argument naming it, not a std::length_error or a wrapped size).
+[[nodiscard]] inline std::size_t grid_points(std::uint64_t steps, const char* where, const char* name = "steps") {
+  require(steps >= 1, where, name, steps, "must be at least 1");
+  require(steps < index_limit, where, name, steps, "must be below 2^32");
+  return static_cast<std::size_t>(steps) + 1;
 }
 
 }  // namespace detail

@@ -148,12 +148,7 @@ class running_moments {
 /// as computed in floating point, the last one [edge(bins - 1), hi). Counts are integers, so merged histograms equal the one-pass histogram.
 class histogram {
  public:
-  histogram(double lo, double hi, std::size_t bins) : lo_(lo), hi_(hi), counts_(bins, 0) {
-    detail::require(std::isfinite(lo), "histogram", "lo", lo, "must be finite");
-    detail::require(std::isfinite(hi) && hi > lo, "histogram", "hi", hi, "must be finite and above lo");
-    detail::require(bins >= 1, "histogram", "bins", bins, "must be at least 1");
-    detail::require(std::isfinite(hi - lo), "histogram", "hi - lo", hi - lo, "must be finite");
-  }
+  histogram(double lo, double hi, std::size_t bins) : lo_(lo), hi_(hi), counts_(checked_bins(lo, hi, bins), 0) {}
 
   /// Count every value of v (any Eigen expression; NaN throws invalid_argument).
   template <class Derived>
@@ -218,6 +213,13 @@ class histogram {
   }
 
  private:
+  /// Every argument checked before the counts are allocated; bins below 2^32.
+  static std::size_t checked_bins(double lo, double hi, std::size_t bins) {
+    detail::require(std::isfinite(lo), "histogram", "lo", lo, "must be finite");
+    detail::require(std::isfinite(hi) && hi > lo, "histogram", "hi", hi, "must be finite and above lo");
+    detail::require(std::isfinite(hi - lo), "histogram", "hi - lo", hi - lo, "must be finite");
+    return detail::grid_points(bins, "histogram", "bins") - 1;
+  }
   double lo_, hi_;
   std::vector<std::uint64_t> counts_;
   std::uint64_t underflow_ = 0, overflow_ = 0;

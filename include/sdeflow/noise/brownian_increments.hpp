@@ -31,7 +31,8 @@ class brownian_increments {
   explicit brownian_increments(std::uint64_t seed = 0, std::uint64_t sample_offset = 0, std::uint32_t stream = 0,
                                std::uint64_t substeps = 1)
       : source_(seed, stream), offset_(sample_offset), substeps_(substeps) {
-    detail::require(substeps >= 1, "brownian_increments", "substeps", substeps, "must be at least 1");
+    detail::require(substeps >= 1 && substeps < detail::index_limit, "brownian_increments", "substeps", substeps,
+                    "must lie in [1, 2^32)");
   }
 
   /// NoiseSource: standard normals for draw k, spanning [t, t_next] (the times are not used): the
@@ -41,11 +42,11 @@ class brownian_increments {
   template <State X>
   void normal(std::uint64_t k, scalar_of<X> /*t*/, scalar_of<X> /*t_next*/, X& z) {
     using S = scalar_of<X>;
-    source_.fill(z, k * substeps_, offset_);
+    source_.fill(z, first_counter(k), offset_);
     if (substeps_ > 1) {
       extra_.resize(z.rows(), z.cols());
       for (std::uint64_t r = 1; r < substeps_; ++r) {
-        source_.fill(extra_, k * substeps_ + r, offset_);
+        source_.fill(extra_, first_counter(k) + r, offset_);
         z += extra_.template cast<S>();
       }
       z /= std::sqrt(static_cast<S>(substeps_));
@@ -56,12 +57,12 @@ class brownian_increments {
   void increment(std::size_t k, scalar_of<X> /*t*/, scalar_of<X> h, X& dW) {
     using S = scalar_of<X>;
     const S scale = std::sqrt(std::fabs(h) / static_cast<S>(substeps_));
-    source_.fill(dW, static_cast<std::uint64_t>(k) * substeps_, offset_);
+    source_.fill(dW, first_counter(k), offset_);
     if (substeps_ > 1) {
       // Sized on first use; no allocation once the shape is known.
       extra_.resize(dW.rows(), dW.cols());
       for (std::uint64_t r = 1; r < substeps_; ++r) {
-        source_.fill(extra_, static_cast<std::uint64_t>(k) * substeps_ + r, offset_);
+        source_.fill(extra_, first_counter(k) + r, offset_);
         dW += extra_.template cast<S>();
       }
     }
@@ -84,7 +85,7 @@ class brownian_increments {
     dW.setZero();
     chi.setZero(dW.rows(), dW.cols());
     for (std::uint64_t r = 0; r < substeps_; ++r) {
-      const std::uint64_t c = static_cast<std::uint64_t>(k) * substeps_ + r;
+      const std::uint64_t c = first_counter(k) + r;
       source_.fill(sub_, c, offset_);
       area_source.fill(zp_, c, offset_);
       sub_ *= static_cast<double>(sq);
@@ -98,9 +99,9 @@ class brownian_increments {
   /// The same noise for the columns j0, j0 + 1, ... of the batch (its column 0 is this one's column j0):
   /// what the driver hands each tile. Throws when the sample index would pass 2^32.
   [[nodiscard]] brownian_increments columns_from(std::uint64_t j0) const {
-    detail::require(offset_ + j0 < (std::uint64_t{1} << 32), "brownian_increments::columns_from", "j0", j0,
-                    "puts the sample index past 2^32");
-    return brownian_increments(source_.seed(), offset_ + j0, source_.stream(), substeps_);
+    return brownian_increments(source_.seed(),
+                               detail::sample_end(offset_, j0, "brownian_increments::columns_from", "sample_offset + j0"),
+                               source_.stream(), substeps_);
   }
 
   [[nodiscard]] const normal_source& source() const noexcept { return source_; }
@@ -108,6 +109,14 @@ class brownian_increments {
   [[nodiscard]] std::uint64_t substeps() const noexcept { return substeps_; }
 
  private:
+  /// k * substeps, after checking that every counter of step k stays below 2^32 (never wraps).
+  [[nodiscard]] std::uint64_t first_counter(std::uint64_t k) const {
+    if (k >= detail::index_limit / substeps_) {
+      throw invalid_argument(detail::message("brownian_increments: step k = ", k, " with substeps = ", substeps_,
+                                             " needs noise counters past 2^32"));
+    }
+    return k * substeps_;
+  }
   normal_source source_;
   std::uint64_t offset_;
   std::uint64_t substeps_;

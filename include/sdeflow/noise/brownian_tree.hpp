@@ -41,6 +41,8 @@ class brownian_tree {
       : t0_(t0), t1_(t1), source_(seed, stream), offset_(sample_offset) {
     detail::require(std::isfinite(t0), "brownian_tree", "t0", t0, "must be finite");
     detail::require(std::isfinite(t1) && t1 > t0, "brownian_tree", "t1", t1, "must be finite and > t0");
+    detail::require(std::isfinite(t1 - t0), "brownian_tree", "t1 - t0", t1 - t0,
+                    "must be finite (t0 and t1 are too far apart to subtract)");
     detail::require(std::isfinite(tol) && tol > 0, "brownian_tree", "tol", tol, "must be finite and > 0");
     depth_ = 0;
     while (depth_ < 30 && (t1 - t0) / std::ldexp(1.0, depth_) > tol) ++depth_;
@@ -49,7 +51,7 @@ class brownian_tree {
   /// The same path for the columns j0, j0 + 1, ... of the batch: what the driver hands each tile.
   [[nodiscard]] brownian_tree columns_from(std::uint64_t j0) const {
     brownian_tree copy(*this);
-    copy.offset_ += j0;
+    copy.offset_ = detail::sample_end(offset_, j0, "brownian_tree::columns_from", "sample_offset + j0");
     return copy;
   }
 
@@ -130,8 +132,7 @@ class brownian_tree {
 
   template <class D, class F>
   void for_each(Eigen::MatrixBase<D>& m, F&& f) const {
-    detail::require(offset_ + static_cast<std::uint64_t>(m.cols()) <= (std::uint64_t{1} << 32), "brownian_tree",
-                    "sample_offset + cols", offset_ + static_cast<std::uint64_t>(m.cols()), "must not exceed 2^32");
+    (void)detail::sample_end(offset_, static_cast<std::uint64_t>(m.cols()), "brownian_tree", "sample_offset + cols");
     for (Eigen::Index j = 0; j < m.cols(); ++j) {
       for (Eigen::Index i = 0; i < m.rows(); ++i) {
         f(static_cast<std::uint32_t>(offset_ + static_cast<std::uint64_t>(j)), static_cast<std::uint32_t>(i), i, j);

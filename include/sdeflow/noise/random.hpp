@@ -311,9 +311,8 @@ class normal_source {
     using S = typename Derived::Scalar;
     constexpr std::uint64_t limit = std::uint64_t{1} << 32;
     detail::require(counter < limit, "normal_source::fill", "counter", counter, "must be below 2^32");
-    detail::require(sample_offset + static_cast<std::uint64_t>(z.cols()) <= limit, "normal_source::fill",
-                    "sample_offset + cols", sample_offset + static_cast<std::uint64_t>(z.cols()),
-                    "must not exceed 2^32");
+    (void)detail::sample_end(sample_offset, static_cast<std::uint64_t>(z.cols()), "normal_source::fill",
+                             "sample_offset + cols");
     detail::require(static_cast<std::uint64_t>(z.rows()) <= 2 * limit, "normal_source::fill", "rows", z.rows(),
                     "must not exceed 2^33");
     const Eigen::Index rows = z.rows();

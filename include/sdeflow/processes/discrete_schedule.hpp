@@ -40,9 +40,12 @@ class discrete_schedule {
   }
 
   [[nodiscard]] static discrete_schedule linear(std::size_t steps = 1000, double beta_start = 1e-4, double beta_end = 0.02) {
-    detail::require(steps >= 1, "discrete_schedule::linear", "steps", steps, "must be at least 1");
+    detail::require(std::isfinite(beta_start) && beta_start > 0 && beta_start < 1, "discrete_schedule::linear",
+                    "beta_start", beta_start, "must lie in (0, 1)");
+    detail::require(std::isfinite(beta_end) && beta_end > 0 && beta_end < 1, "discrete_schedule::linear", "beta_end",
+                    beta_end, "must lie in (0, 1)");
     detail::require(beta_end >= beta_start, "discrete_schedule::linear", "beta_end", beta_end, "must be >= beta_start");
-    std::vector<double> b(steps);
+    std::vector<double> b(detail::grid_points(steps, "discrete_schedule::linear") - 1);
     for (std::size_t i = 0; i < steps; ++i) {
       b[i] = steps == 1 ? beta_start
                         : beta_start + (beta_end - beta_start) * static_cast<double>(i) / static_cast<double>(steps - 1);
@@ -51,12 +54,13 @@ class discrete_schedule {
   }
 
   [[nodiscard]] static discrete_schedule cosine(std::size_t steps = 1000, double offset = 0.008) {
-    detail::require(steps >= 1, "discrete_schedule::cosine", "steps", steps, "must be at least 1");
+    detail::require(std::isfinite(offset) && offset >= 0, "discrete_schedule::cosine", "offset", offset,
+                    "must be finite and >= 0");
+    std::vector<double> b(detail::grid_points(steps, "discrete_schedule::cosine") - 1);
     auto f = [&](double i) {
       const double c = std::cos((i / static_cast<double>(steps) + offset) / (1 + offset) * std::numbers::pi / 2);
       return c * c;
     };
-    std::vector<double> b(steps);
     for (std::size_t i = 0; i < steps; ++i) {
       b[i] = std::min(1 - f(static_cast<double>(i + 1)) / f(static_cast<double>(i)), 0.999);
     }
@@ -90,6 +94,7 @@ enum class timestep_spacing { linspace, leading, trailing };
   detail::require(train_steps >= 1, "timesteps", "train_steps", train_steps, "must be at least 1");
   detail::require(n >= 1 && n <= train_steps, "timesteps", "n", n, "must lie in [1, train_steps]");
   std::vector<double> t;
+  t.reserve(detail::grid_points(n, "timesteps", "n"));
   const auto N = static_cast<double>(train_steps);
   const auto m = static_cast<double>(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -50,42 +50,46 @@ template <NoiseSchedule P>
 
 template <std::floating_point S>
 [[nodiscard]] time_grid<S> uniform_schedule(S T, S t_end, std::size_t steps) {
-  detail::require(t_end < T, "uniform_schedule", "t_end", t_end, "must be below T");
+  detail::require(std::isfinite(T), "uniform_schedule", "T", T, "must be finite");
+  detail::require(std::isfinite(t_end), "uniform_schedule", "t_end", t_end, "must be finite");
+  detail::require(t_end < T, "uniform_schedule", "t_end", t_end, detail::message("must be below T = ", T).c_str());
   return time_grid<S>::uniform(T, t_end, steps);
 }
 
 template <std::floating_point S>
 [[nodiscard]] time_grid<S> quadratic_schedule(S T, S t_end, std::size_t steps) {
-  detail::require(t_end < T, "quadratic_schedule", "t_end", t_end, "must be below T");
-  detail::require(steps >= 1, "quadratic_schedule", "steps", steps, "must be at least 1");
-  std::vector<S> t(steps + 1);
+  detail::require(std::isfinite(T), "quadratic_schedule", "T", T, "must be finite");
+  detail::require(std::isfinite(t_end), "quadratic_schedule", "t_end", t_end, "must be finite");
+  detail::require(t_end < T, "quadratic_schedule", "t_end", t_end, detail::message("must be below T = ", T).c_str());
+  std::vector<S> t(detail::grid_points(steps, "quadratic_schedule"));
   for (std::size_t i = 0; i <= steps; ++i) {
     const S u = 1 - static_cast<S>(i) / static_cast<S>(steps);
     t[i] = t_end + (T - t_end) * u * u;
   }
   t[0] = T;
   t[steps] = t_end;
-  return time_grid<S>::from_points(std::move(t));
+  return time_grid<S>::computed(std::move(t), "quadratic_schedule");
 }
 
 template <NoiseSchedule P>
 [[nodiscard]] time_grid<typename P::scalar_type> log_snr_schedule(const P& p, typename P::scalar_type T,
                                                                   typename P::scalar_type t_end, std::size_t steps) {
   using S = typename P::scalar_type;
-  detail::require(t_end < T, "log_snr_schedule", "t_end", t_end, "must be below T");
-  detail::require(steps >= 1, "log_snr_schedule", "steps", steps, "must be at least 1");
+  detail::require(std::isfinite(T), "log_snr_schedule", "T", T, "must be finite");
+  detail::require(std::isfinite(t_end), "log_snr_schedule", "t_end", t_end, "must be finite");
+  detail::require(t_end < T, "log_snr_schedule", "t_end", t_end, detail::message("must be below T = ", T).c_str());
   detail::require(p.marginal_std(t_end) > 0, "log_snr_schedule", "t_end", t_end,
                   "must have sigma(t_end) > 0 (log-SNR is infinite where sigma = 0)");
   const S l0 = -std::log(sigma_ratio(p, T));
   const S l1 = -std::log(sigma_ratio(p, t_end));
-  std::vector<S> t(steps + 1);
+  std::vector<S> t(detail::grid_points(steps, "log_snr_schedule"));
   t[0] = T;
   t[steps] = t_end;
   for (std::size_t i = 1; i < steps; ++i) {
     const S lam = l0 + (l1 - l0) * static_cast<S>(i) / static_cast<S>(steps);
     t[i] = time_at_sigma_ratio(p, std::exp(-lam));
   }
-  return time_grid<S>::from_points(std::move(t));
+  return time_grid<S>::computed(std::move(t), "log_snr_schedule");
 }
 
 template <NoiseSchedule P>
@@ -98,8 +102,7 @@ template <NoiseSchedule P>
   detail::require(std::isfinite(sigma_max) && sigma_max > sigma_min, "karras_schedule", "sigma_max", sigma_max,
                   "must be finite and > sigma_min");
   detail::require(std::isfinite(rho) && rho > 0, "karras_schedule", "rho", rho, "must be finite and > 0");
-  detail::require(steps >= 1, "karras_schedule", "steps", steps, "must be at least 1");
-  std::vector<S> t(steps + 1);
+  std::vector<S> t(detail::grid_points(steps, "karras_schedule"));
   const S a = std::pow(sigma_max, 1 / rho);
   const S b = std::pow(sigma_min, 1 / rho);
   for (std::size_t i = 0; i < steps; ++i) {
@@ -107,7 +110,7 @@ template <NoiseSchedule P>
     t[i] = time_at_sigma_ratio(p, i == 0 ? sigma_max : std::pow(a + frac * (b - a), rho));
   }
   t[steps] = 0;
-  return time_grid<S>::from_points(std::move(t));
+  return time_grid<S>::computed(std::move(t), "karras_schedule");
 }
 
 }  // namespace sdeflow
