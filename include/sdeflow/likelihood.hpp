@@ -71,8 +71,10 @@ namespace detail {
 /// The checked span [t0, T] of a PF-ODE solve: t_end < 0 means the process's horizon.
 inline std::pair<double, double> time_span(double t_start, double t_end, double horizon, const char* where) {
   require(std::isfinite(t_start) && t_start >= 0, where, "t_start", t_start, "must be finite and >= 0");
+  require(!std::isnan(t_end), where, "t_end", t_end, "must be a number (negative: the horizon)");
   const double T = t_end < 0 ? horizon : t_end;
   require(std::isfinite(T) && T > t_start, where, "t_end", T, "must be finite and > t_start");
+  require(T <= horizon, where, "t_end", T, message("must not exceed the process's horizon ", horizon).c_str());
   return {t_start, T};
 }
 
@@ -87,8 +89,10 @@ class augmented_flow {
   augmented_flow(const P& p, const Score& score, Eigen::Index d, std::vector<M> probes)
       : flow_(p, std::cref(score)), d_(d), probes_(std::move(probes)) {}
 
+  /// Stateless (const, safe to share): the x block and its drift are locals.
   void drift(const M& y, S t, M& out) const {
-    x_ = y.topRows(d_);
+    const M x_ = y.topRows(d_);
+    M dx_(d_, y.cols());
     flow_.drift(x_, t, dx_);
     out.topRows(d_) = dx_;
     const P& p = flow_.process();
@@ -110,7 +114,6 @@ class augmented_flow {
   probability_flow<P, std::reference_wrapper<const Score>> flow_;
   Eigen::Index d_;
   std::vector<M> probes_;
-  mutable M x_, dx_;
 };
 
 }  // namespace detail
@@ -130,7 +133,7 @@ template <AffineProcess P, class Score, class Derived, class Prior>
     detail::require(opt.probes >= 2, "log_likelihood", "probes", opt.probes,
                     "must be at least 2 (the standard error needs two)");
   }
-  detail::require(x.rows() >= 1 && x.cols() >= 1, "log_likelihood", "x.cols()", x.cols(), "must be a non-empty batch");
+  detail::require(x.rows() >= 1, "log_likelihood", "x.rows()", x.rows(), "must be at least 1");
   const Eigen::Index d = x.rows(), n = x.cols();
   const S t0 = static_cast<S>(t_start);
   const S T = static_cast<S>(t_end);

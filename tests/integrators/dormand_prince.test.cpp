@@ -104,3 +104,22 @@ TEST_CASE("Dormand-Prince stops with a clear error instead of hanging", "[dopri]
   CHECK_THROWS_WITH(sdeflow::integrate_adaptive(cos_sys, y, 0.0, 1.0, {}, {0.5, 0.2}), Catch::Contains("output_times[1] = 0.2"));
   CHECK_THROWS_WITH(sdeflow::integrate_adaptive(cos_sys, y, 0.0, 0.0), Catch::Contains("t1 = 0"));
 }
+
+TEST_CASE("dopri5: the starting-step heuristic never evaluates the drift outside [t0, t1]", "[ode][dopri5]") {
+  // A large state with a tiny drift makes Hairer's h0 = 0.01 |x| / |f| huge (here 1e4): unclamped, the
+  // trial step probed the drift at t0 - h0, where a VP flow is not defined (decode from T = 1 failed).
+  for (const auto& [t0, t1] : {std::pair{1.0, 0.0}, std::pair{0.0, 1.0}}) {
+    double lo = 1e300, hi = -1e300;
+    const auto slow = sdeflow::ode([&](const Eigen::MatrixXd& x, double t) {
+      lo = std::min(lo, t);
+      hi = std::max(hi, t);
+      return Eigen::MatrixXd(1e-6 * x);
+    });
+    Eigen::MatrixXd x = Eigen::MatrixXd::Constant(2, 1, 100.0);
+    const auto rep = sdeflow::integrate_adaptive(slow, x, t0, t1, {.rtol = 1e-9, .atol = 1e-10});
+    CHECK(lo >= std::min(t0, t1));
+    CHECK(hi <= std::max(t0, t1));
+    CHECK(x(0, 0) == Approx(100.0 * std::exp(1e-6 * (t1 - t0))).epsilon(1e-12));
+    CHECK(rep.accepted >= 1);
+  }
+}

@@ -40,4 +40,15 @@ template <class E>
 concept DenseExpression = std::is_base_of_v<Eigen::DenseBase<std::remove_cvref_t<E>>, std::remove_cvref_t<E>> &&
                           std::floating_point<typename std::remove_cvref_t<E>::Scalar>;
 
+namespace detail {
+/// The one rule for empty batches: a state with no entries (0 columns, or 0 rows) is valid input to
+/// every driver (integrate, integrate_adaptive, integrate_sde_adaptive, the sampling engine, encode,
+/// decode, log_likelihood), which returns it unchanged at once with a zero report, calling no drift,
+/// model, noise source or observer. (An MPI rank that holds no samples runs exactly this.)
+template <class X>
+[[nodiscard]] constexpr bool empty_batch(const X& x) noexcept {
+  return x.size() == 0;
+}
+}  // namespace detail
+
 }  // namespace sdeflow

@@ -37,6 +37,10 @@ struct sde_adaptive_options {
   std::size_t max_steps = 100000;
 };
 
+namespace detail {
+inline void validate(const sde_adaptive_options& o) { validate_step_control(o, "sde_adaptive_options"); }
+}  // namespace detail
+
 /// Integrate from t0 to t1 on the tree's path, forwards (t1 > t0) or backwards (t1 < t0, e.g. a
 /// reverse-time SDE from T down to t_end: the steps are negative and see the time-reversed increments);
 /// the tree must span both ends. The observer (core/observer.hpp) sees every accepted step; false stops.
@@ -51,15 +55,10 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
   } else {
     using S = scalar_of<X>;
     const char* w = "integrate_sde_adaptive";
-    detail::require(std::isfinite(opt.rtol) && opt.rtol >= 0, w, "rtol", opt.rtol, "must be finite and >= 0");
-    detail::require(std::isfinite(opt.atol) && opt.atol >= 0, w, "atol", opt.atol, "must be finite and >= 0");
-    detail::require(opt.rtol > 0 || opt.atol > 0, w, "rtol + atol", opt.rtol + opt.atol, "must be > 0");
-    detail::require(std::isfinite(opt.safety) && opt.safety > 0 && opt.safety <= 1, w, "safety", opt.safety, "must lie in (0, 1]");
-    detail::require(opt.min_factor > 0 && opt.min_factor < 1, w, "min_factor", opt.min_factor, "must lie in (0, 1)");
-    detail::require(opt.max_factor > 1, w, "max_factor", opt.max_factor, "must be > 1");
-    detail::require(opt.max_steps >= 1, w, "max_steps", opt.max_steps, "must be at least 1");
+    detail::validate(opt);
     detail::require(std::isfinite(t0), w, "t0", t0, "must be finite");
     detail::require(std::isfinite(t1) && t1 != t0, w, "t1", t1, "must be finite and differ from t0");
+    if (detail::empty_batch(x)) return {};
     const double dir = t1 > t0 ? 1.0 : -1.0;
     const double quantum = 2 * tree.resolution();
     const double dt_min = std::max(opt.dt_min, quantum);
@@ -81,6 +80,7 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
     const double exponent = 1.0 / (Stepper::strong_order + 0.5);
     adaptive_report rep;
     double t = t0;
+    bool last_nonfinite = false;  // the last rejected step's error was NaN or infinite
     detail::check_finite(x, 0, static_cast<S>(t));
     if (!detail::observe(observer, 0, static_cast<S>(t), x)) {
       rep.stopped_early = true;
@@ -91,6 +91,11 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
         throw integration_error(detail::message(w, ": max_steps = ", opt.max_steps, " reached at t = ", t), t);
       }
       if (h < dt_min) {
+        if (last_nonfinite) {
+          throw non_finite_error(detail::message(w, ": the drift or diffusion gave non-finite values at t = ", t,
+                                                 " for every step size down to dt_min = ", dt_min),
+                                 rep.accepted, t);
+        }
         throw integration_error(detail::message(w, ": step size ", h, " fell below dt_min = ", dt_min, " at t = ", t), t);
       }
       const double step = dir * std::min(h, dir * (t1 - t));
@@ -106,6 +111,7 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
       if (err <= 1.0) {
         x.swap(half);
         t += step;
+        last_nonfinite = false;
         ++rep.accepted;
         detail::check_finite(x, rep.accepted, static_cast<S>(t));
         if (!detail::observe(observer, rep.accepted, static_cast<S>(t), x)) {
@@ -116,6 +122,7 @@ adaptive_report integrate_sde_adaptive(const Stepper& stepper, const Sys& sys, X
         h = snap(std::fabs(step) * factor);
       } else {
         ++rep.rejected;
+        last_nonfinite = !std::isfinite(err);
         const double factor = std::isfinite(err) ? std::max(opt.min_factor, opt.safety * std::pow(err, -exponent)) : opt.min_factor;
         const double next = std::round(std::fabs(step) * factor / quantum) * quantum;
         h = next < quantum ? 0.0 : next;  // below the tree's resolution: reported as dt_min

@@ -49,8 +49,10 @@ struct adaptive_report {
 };
 
 namespace detail {
-inline void validate(const dopri5_options& o) {
-  const char* w = "dopri5_options";
+/// The one validation of an adaptive step-size control (dopri5_options, sde_adaptive_options: the same
+/// fields): every field checked, NaN included, so a NaN never picks a default or disables a check.
+template <class Options>
+void validate_step_control(const Options& o, const char* w) {
   require(std::isfinite(o.rtol) && o.rtol >= 0, w, "rtol", o.rtol, "must be finite and >= 0");
   require(std::isfinite(o.atol) && o.atol >= 0, w, "atol", o.atol, "must be finite and >= 0");
   require(o.rtol > 0 || o.atol > 0, w, "rtol + atol", o.rtol + o.atol, "must be > 0");
@@ -62,6 +64,7 @@ inline void validate(const dopri5_options& o) {
   require(std::isfinite(o.dt_min) && o.dt_min >= 0, w, "dt_min", o.dt_min, "must be finite and >= 0");
   require(o.max_steps >= 1, w, "max_steps", o.max_steps, "must be at least 1");
 }
+inline void validate(const dopri5_options& o) { validate_step_control(o, "dopri5_options"); }
 }  // namespace detail
 
 /// Integrate an ODE system adaptively from t0 to t1, in place on x; `observer(i, t_i, x(t_i))` is
@@ -85,6 +88,7 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
                                              " must lie in [t0, t1] and follow the previous output time"));
     }
   }
+  if (detail::empty_batch(x)) return {};
   detail::check_finite(x, 0, t0);
   // Butcher tableau (Hairer et al. Table 5.2).
   constexpr S a21 = S(1) / 5;
@@ -107,6 +111,11 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
   };
   sys.drift(x, t0, k1);
   ++rep.evaluations;
+  if (!k1.allFinite()) {
+    throw non_finite_error(detail::message("integrate_adaptive: the drift at t0 = ", t0,
+                                           " is not finite (the state is); no step size can help"),
+                           0, static_cast<double>(t0));
+  }
   const double span = std::fabs(static_cast<double>(t1 - t0));
   const double dt_min = opt.dt_min > 0 ? opt.dt_min : 1e-14 * span;
   double h = opt.dt_initial;
@@ -114,7 +123,9 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
     // Hairer et al., Sec. II.4: h0 = 0.01 |x| / |f| in the scaled norm, refined with one more evaluation.
     const double d0 = norm(x, x, x);
     const double d1 = norm(k1, x, x);
-    const double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+    // Both trial steps stay inside [t0, t1] (Hairer's hmax = |t1 - t0|): the drift may not exist outside,
+    // e.g. a VP flow from T = 1 with a tiny drift would otherwise be probed at t = 1 - 50.
+    const double h0 = std::min((d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1, span);
     xs = x + (dir * static_cast<S>(h0)) * k1;
     sys.drift(xs, t0 + dir * static_cast<S>(h0), k2);
     ++rep.evaluations;
@@ -128,6 +139,7 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
   S t = t0;
   double err_prev = 1e-4;
   bool last_rejected = false;
+  bool last_nonfinite = false;  // the last rejected step's error was NaN or infinite
   std::size_t next_out = 0;
   bool stop = false;
   while (dir * (t1 - t) > 0) {
@@ -137,6 +149,11 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
                               static_cast<double>(t));
     }
     if (h < dt_min) {
+      if (last_nonfinite) {
+        throw non_finite_error(detail::message("integrate_adaptive: the drift gave non-finite values at t = ", t,
+                                               " for every step size down to dt_min = ", dt_min),
+                               rep.accepted, static_cast<double>(t));
+      }
       throw integration_error(detail::message("integrate_adaptive: step size ", h, " fell below dt_min = ", dt_min,
                                               " at t = ", t),
                               static_cast<double>(t));
@@ -185,8 +202,10 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
       h = std::fabs(static_cast<double>(hs)) * factor;
       err_prev = std::max(en, 1e-4);
       last_rejected = false;
+      last_nonfinite = false;
     } else {
       ++rep.rejected;
+      last_nonfinite = !std::isfinite(en);
       const double factor = std::isfinite(en) ? std::max(opt.min_factor, opt.safety * std::pow(en, -0.2)) : opt.min_factor;
       h = std::fabs(static_cast<double>(hs)) * factor;
       last_rejected = true;

@@ -134,7 +134,12 @@ integration_report drive_tiled(const execution& exec, Eigen::Index tile, X& x, c
       X xt = x.middleCols(first(i), width(i));
       auto step = make(xt, first(i), w);
       no_observer none;
-      reports[i] = drive<Stepper>(xt, grid, step, none);
+      try {
+        reports[i] = drive<Stepper>(xt, grid, step, none);
+      } catch (...) {
+        x.middleCols(first(i), width(i)) = xt;  // as untiled: the tile's last completed step (or its NaN state)
+        throw;
+      }
       x.middleCols(first(i), width(i)) = xt;
     };
     pool.run(tiles, job);
@@ -170,6 +175,7 @@ template <class Stepper, class Sys, State X, class Obs = no_observer>
 integration_report integrate(const execution& exec, const Stepper& stepper, const Sys& sys, X& x,
                              const time_grid<scalar_of<X>>& grid, Obs&& observer = {}) {
   const Eigen::Index tile = detail::integrate_tile_width<Sys, X>(exec, x, true);
+  if (detail::empty_batch(x)) return {};
   if (tile == 0) return detail::drive<Stepper>(x, grid, detail::ode_step<Stepper, Sys, X>(stepper, sys, x), observer);
   const detail::per_worker<Sys> systems(sys, exec.threads);
   return detail::drive_tiled<Stepper>(
@@ -200,6 +206,7 @@ integration_report integrate(const execution& exec, const Stepper& stepper, cons
   } else {
     using N = std::remove_cvref_t<Noise>;
     const Eigen::Index tile = detail::integrate_tile_width<Sys, X>(exec, x, detail::splits_by_columns(noise));
+    if (detail::empty_batch(x)) return {};
     if (tile == 0) {
       // A const source is copied (its draws are a function of the keys, so the copy gives the same ones).
       using Held = std::conditional_t<std::is_const_v<std::remove_reference_t<Noise>>, N, N&>;
