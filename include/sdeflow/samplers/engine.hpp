@@ -18,6 +18,8 @@
 ///   s.step(m, x, ctx, ws, noise)           advance x from ctx.t to ctx.t_next in place
 ///   s.evaluations(m, grid)                 the documented NFE of a whole run
 ///   s.draws_per_step()          optional:  noise draws one step may take (default 1)
+///   s.validate_grid(process, grid) optional: throw invalid_argument for a grid the sampler cannot run
+///                                          (called before the first step)
 ///   Smp::couples_batch          optional:  true when a step uses a statistic of the whole batch
 /// Noise of step k, draw j is draw k * draws_per_step + j of the noise source (options.noise, or the
 /// counter-based source of options.seed and options.sample_offset), scaled by options.temperature.
@@ -29,7 +31,7 @@
 /// bit, for any tile size and thread count, when the model computes each column on its own (see
 /// core/execution.hpp for what that takes). It cannot split: a model that declares whole_batch (sdeflow's
 /// mlp, and model/guided around one: wrap your own network the same way, or it is called per tile, and a
-/// handle to one shared network would race), a noise source without columns_from (recorded, generator),
+/// handle to one shared network with unguarded buffers would race), a noise source without columns_from (recorded, generator),
 /// a fixed-column state; asking for threads or tiles then throws. A sampler's step() is called on one
 /// const sampler object from every worker. If a step throws, the run is spent (its tiles are partly
 /// advanced): step() then throws. A sampler that couples the batch (predictor_corrector's batch-mean
@@ -327,6 +329,10 @@ class sampling_run {
         rows_(x_.rows()),
         cols_(x_.cols()),
         mon_(opt_.observer) {
+    if (detail::empty_batch(x_)) {
+      stopped_ = true;  // the rule for empty batches (core/types.hpp): nothing runs, the report stays zero
+      return;
+    }
     noise_source<X> noise = opt_.noise ? opt_.noise : noise_source<X>(counter_noise(opt_.seed, opt_.sample_offset, 0));
     if (tile_ == 0) {
       runs_.push_back(std::make_unique<run_type>(smp_, m, x_, std::move(noise), opt_.temperature));
@@ -351,14 +357,18 @@ class sampling_run {
   sampling_run& operator=(sampling_run&&) = delete;
   ~sampling_run() = default;
 
-  /// True when every step is taken or the observer stopped the run.
+  /// True when every step is taken, the observer stopped the run, or the batch is empty.
   [[nodiscard]] bool done() const noexcept { return stopped_ || k_ == grid_.steps(); }
 
   /// Advance one step (throws when done()).
   void step() {
     if (done()) {
       throw invalid_argument(detail::message("sampling_run::step: the run is done (", k_, " of ", grid_.steps(),
-                                             " steps taken", stopped_ ? ", stopped by the observer" : "", ")"));
+                                             " steps taken",
+                                             detail::empty_batch(x_) ? ", the batch is empty"
+                                             : stopped_            ? ", stopped by the observer"
+                                                                   : "",
+                                             ")"));
     }
     if (spent_) throw invalid_argument("sampling_run::step: result() has taken the samples; the run is spent");
     if (failed_) {
@@ -420,6 +430,7 @@ class sampling_run {
     detail::validate_run(grid_, opt_, "sample");
     detail::validate_range(model_->process(), grid_, "sample");
     smp_.validate();
+    if constexpr (requires { smp_.validate_grid(model_->process(), grid_); }) smp_.validate_grid(model_->process(), grid_);
     const char* why = nullptr;
     if constexpr (detail::whole_batch_v<M>) {
       why = "the model declares whole_batch (a network batches the samples itself)";
@@ -432,7 +443,13 @@ class sampling_run {
     if (why == nullptr && opt_.noise && !opt_.noise.splits()) {
       why = "the noise source cannot be split by columns (use counter_noise or brownian_tree)";
     }
-    return detail::tile_width(opt_.exec, x_, why, "sample");
+    const Eigen::Index tile = detail::tile_width(opt_.exec, x_, why, "sample");
+    const std::uint64_t draws = detail::draws_per_step(smp_);
+    if (draws > 0 && grid_.steps() > (detail::index_limit - 1) / draws) {
+      throw invalid_argument(detail::message("sample: grid.steps() = ", grid_.steps(), " with ", draws,
+                                             " noise draws per step needs noise counters past 2^32"));
+    }
+    return tile;
   }
 
   Smp smp_;

@@ -35,6 +35,25 @@ namespace sdeflow {
 namespace samplers {
 
 namespace detail {
+/// The grid check of the EDM-frame samplers (validate_grid): they divide by s(t) and by sigma~(t) =
+/// sigma(t)/s(t), so every grid point needs s(t) > 0, and every point but the last sigma~(t) > 0 and
+/// finite (the last may be sigma = 0: the step to the data is then first order).
+template <class P, class G>
+void edm_grid(const P& p, const G& grid, const char* who) {
+  for (std::size_t k = 0; k < grid.size(); ++k) {
+    const auto t = grid[k];
+    const auto s = p.mean_scale(t);
+    const auto r = p.marginal_std(t) / s;
+    const bool ok = s > 0 && std::isfinite(r) && (r > 0 || k + 1 == grid.size());
+    if (!ok) {
+      throw invalid_argument(sdeflow::detail::message(
+          who, ": grid point ", k, " (t = ", t, ") has s(t) = ", s, " and sigma(t)/s(t) = ", r,
+          "; this sampler works in x / s and needs s(t) > 0 everywhere and sigma(t) > 0 before the last point "
+          "(rectified flow has s(1) = 0: start the grid below 1, e.g. at 1 - 1e-3, or use samplers::flow)"));
+    }
+  }
+}
+
 /// (s, s', sigma~ = sigma/s, sigma~') of a step.
 template <class P, class S>
 struct edm_frame {
@@ -47,6 +66,11 @@ struct edm_frame {
 
 /// Euler in the EDM variable (k-diffusion's sample_euler).
 struct euler {
+  /// Rejects a grid this sampler cannot run (detail::edm_grid), before the first step.
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "euler");
+  }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
   void validate() const {}
@@ -64,6 +88,11 @@ struct euler {
 
 /// Euler ancestral (k-diffusion's sample_euler_ancestral); eta in [0, 1].
 struct euler_ancestral {
+  /// Rejects a grid this sampler cannot run (detail::edm_grid), before the first step.
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "euler_ancestral");
+  }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
 
@@ -94,6 +123,11 @@ struct euler_ancestral {
 /// EDM Heun (Karras et al. 2022, Algorithm 2) with its churn settings; the defaults (S_churn = 0)
 /// are deterministic. 2N - 1 NFE on a grid ending at sigma = 0, 2N otherwise.
 struct edm_heun {
+  /// Rejects a grid this sampler cannot run (detail::edm_grid), before the first step.
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "edm_heun");
+  }
   double s_churn = 0.0;
   double s_tmin = 0.0;
   double s_tmax = std::numeric_limits<double>::infinity();
@@ -102,6 +136,9 @@ struct edm_heun {
   void validate() const {
     sdeflow::detail::require(std::isfinite(s_churn) && s_churn >= 0, "edm_heun", "s_churn", s_churn, "must be finite and >= 0");
     sdeflow::detail::require(std::isfinite(s_noise) && s_noise >= 0, "edm_heun", "s_noise", s_noise, "must be finite and >= 0");
+    sdeflow::detail::require(!std::isnan(s_tmin) && s_tmin >= 0, "edm_heun", "s_tmin", s_tmin, "must be >= 0 (not NaN)");
+    sdeflow::detail::require(!std::isnan(s_tmax) && s_tmax >= s_tmin, "edm_heun", "s_tmax", s_tmax,
+                             "must be >= s_tmin (not NaN)");
   }
   template <class M, State X>
   auto workspace(const M&, const X& x) const {
@@ -151,6 +188,11 @@ struct edm_heun {
 /// DPM-Solver++(2M) (eta = 0) and its SDE variant (eta > 0); the history (x0_hat and h of the
 /// previous step) lives in the workspace.
 struct dpmpp_2m_sde {
+  /// Rejects a grid this sampler cannot run (detail::edm_grid), before the first step.
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_2m_sde");
+  }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
 
@@ -205,6 +247,10 @@ struct dpmpp_2m : private dpmpp_2m_sde {
   using dpmpp_2m_sde::step;
   using dpmpp_2m_sde::validate;
   using dpmpp_2m_sde::workspace;
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_2m");
+  }
 };
 
 }  // namespace samplers

@@ -20,9 +20,12 @@
 ///   draw K the predictor's (over [t_i, t_{i+1}]), K = corrector_steps; the corrector's step size uses
 ///   the draws it was given (unscaled: the temperature scales only the noise it injects). NFE: (K + 1) N.
 /// - samplers::annealed_langevin (Song & Ermon 2019, Algorithm 1): for the levels t_1 > ... > t_L of the grid
-///   (noise sigma_i = sigma(t_i)/s(t_i)), `steps_per_level` updates x <- x + a_i/2 score + sqrt(a_i) z with
-///   a_i = step_size sigma_i^2 / sigma_L^2 (stable only for step_size below about 4 sigma_L^2: the update
-///   contracts by a_i / (2 sigma_i^2) per step); optionally a final denoising step x <- x + sigma_L^2 score
+///   (noise sigma_i = sigma(t_i), the std of x_t given x_0), `steps_per_level` updates
+///   x <- x + a_i/2 score + sqrt(a_i) z with a_i = step_size sigma_i^2 / sigma_L^2. The curvature of
+///   -log p_t is at most 1/sigma(t)^2 whatever s(t) (its Hessian is I/sigma^2 - Cov[s x_0 | x_t]/sigma^4), so
+///   the update is stable at every level for step_size below 4 sigma_L^2 on every affine process. (Scaling
+///   by sigma/s instead, the EDM noise level, is the same for VE but makes a_i / sigma_i^2 grow as 1/s_i^2
+///   on VP: the chains diverge at the first levels.) Optionally a final denoising step x <- x + sigma_L^2 score
 ///   (Tweedie; Jolicoeur-Martineau et al. 2021). Step i of the engine runs level t_i; the last step also
 ///   runs the last level t_N (and the denoising step). NFE: (N + 1) K + (1 if denoise_last), K = steps_per_level.
 /// `sample_predictor_corrector(p, score, ...)` and `sample_annealed_langevin(p, score, ...)` are the
@@ -51,6 +54,8 @@ struct predictor_corrector {
 
   void validate() const {
     sdeflow::detail::require(std::isfinite(snr) && snr > 0, "predictor_corrector", "snr", snr, "must be finite and > 0");
+    sdeflow::detail::require(corrector_steps < sdeflow::detail::index_limit - 1, "predictor_corrector", "corrector_steps",
+                             corrector_steps, "must be below 2^32 - 1 (each takes a noise draw)");
   }
   [[nodiscard]] std::size_t draws_per_step() const { return corrector_steps + 1; }
   template <class M, class G>
@@ -106,7 +111,8 @@ struct annealed_langevin {
   bool denoise_last = true;  ///< a final Tweedie step at the last level
 
   void validate() const {
-    sdeflow::detail::require(steps_per_level >= 1, "annealed_langevin", "steps_per_level", steps_per_level, "must be at least 1");
+    sdeflow::detail::require(steps_per_level >= 1 && steps_per_level < sdeflow::detail::index_limit, "annealed_langevin",
+                             "steps_per_level", steps_per_level, "must lie in [1, 2^32)");
     sdeflow::detail::require(std::isfinite(step_size) && step_size > 0, "annealed_langevin", "step_size", step_size,
                              "must be finite and > 0");
   }
@@ -126,8 +132,9 @@ struct annealed_langevin {
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
     using S = scalar_of<X>;
     const auto& p = m.process();
-    const S sL = p.marginal_std(c.t_final) / p.mean_scale(c.t_final);
-    sdeflow::detail::require(sL > 0, "annealed_langevin", "sigma at the last level", sL, "must be > 0");
+    const S sL = p.marginal_std(c.t_final);
+    sdeflow::detail::require(sL > 0, "annealed_langevin", "grid.back()", c.t_final,
+                             "must have sigma(t) > 0 (the last level's noise sets the step size)");
     level(m, x, c.t, sL, 0, ws, noise);
     if (c.last()) {
       level(m, x, c.t_next, sL, steps_per_level, ws, noise);
@@ -145,7 +152,7 @@ struct annealed_langevin {
   void level(const M& m, X& x, scalar_of<X> t, scalar_of<X> sL, std::size_t first, W& ws, step_noise<X>& noise) const {
     using S = scalar_of<X>;
     const auto& p = m.process();
-    const S sig = p.marginal_std(t) / p.mean_scale(t);
+    const S sig = p.marginal_std(t);
     const S a = static_cast<S>(step_size) * (sig / sL) * (sig / sL);
     for (std::size_t k = 0; k < steps_per_level; ++k) {
       m.score(x, t, ws.g);

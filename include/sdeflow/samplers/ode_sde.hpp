@@ -28,6 +28,7 @@
 #include <sdeflow/models/parameterization.hpp>
 #include <sdeflow/samplers/engine.hpp>
 
+#include <cmath>
 #include <functional>
 #include <utility>
 
@@ -39,19 +40,18 @@ class velocity_field {
  public:
   explicit velocity_field(Model m) : m_(std::move(m)) {}
 
-  /// out = s' x0_hat + sigma' eps_hat. Not thread-safe: it keeps one scratch buffer for x0_hat.
+  /// out = s' x0_hat + sigma' eps_hat. Const and stateless: safe to share across threads.
   template <State X>
   void drift(const X& x, scalar_of<X> t, X& out) const {
-    if (buf_.rows() != x.rows() || buf_.cols() != x.cols()) buf_.resize(x.rows(), x.cols());
-    m_.predict(x, t, buf_, out);
+    X x0(x.rows(), x.cols());
+    m_.predict(x, t, x0, out);
     const auto& p = m_.process();
     out = static_cast<scalar_of<X>>(marginal_std_derivative(p, t)) * out +
-          static_cast<scalar_of<X>>(mean_scale_derivative(p, t)) * buf_.template cast<scalar_of<X>>();
+          static_cast<scalar_of<X>>(mean_scale_derivative(p, t)) * x0;
   }
 
  private:
   Model m_;
-  mutable Eigen::Matrix<typename schedule_of<Model>::scalar_type, Eigen::Dynamic, Eigen::Dynamic> buf_;
 };
 
 namespace samplers {
@@ -63,6 +63,10 @@ struct ode_sampler {
   Stepper stepper{};
 
   void validate() const {}
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    if constexpr (requires { System::check_grid(p, grid, stepper); }) System::check_grid(p, grid, stepper);
+  }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const {
     return static_cast<std::size_t>(Stepper::evaluations) * grid.steps();
@@ -93,6 +97,28 @@ struct make_velocity_field {
   using type = velocity_field<M>;
   template <class M>
   static type<M> make(const M& m) { return type<M>(m); }
+  /// The velocity s'(t) x0_hat + sigma'(t) eps_hat needs finite s' and sigma' wherever the stepper
+  /// evaluates it: every grid point but the last, and the last too for a stepper with more than one
+  /// stage (heun, rk4). On VP and VE sigma'(0) is infinite (sigma ~ sqrt t near 0).
+  template <class P, class G, class Stepper>
+  static void check_grid(const P& p, const G& grid, const Stepper&) {
+    const std::size_t last = Stepper::evaluations > 1 ? grid.size() : grid.size() - 1;
+    for (std::size_t k = 0; k < last; ++k) {
+      const auto t = grid[k];
+      bool ok = false;
+      try {
+        ok = std::isfinite(mean_scale_derivative(p, t)) && std::isfinite(marginal_std_derivative(p, t));
+      } catch (const invalid_argument&) {
+        ok = false;
+      }
+      if (!ok) {
+        throw invalid_argument(sdeflow::detail::message(
+            "flow: grid point ", k, " (t = ", t, ") has no finite ds/dt and dsigma/dt (sigma(t) = ",
+            p.marginal_std(t), "; on VP and VE dsigma/dt is infinite at t = 0): end the grid at t > 0 (e.g. 1e-3), "
+            "or use a sampler that steps to sigma = 0 exactly (dpmpp_2m, ddim, euler)"));
+      }
+    }
+  }
 };
 }  // namespace detail
 
