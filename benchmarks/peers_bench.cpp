@@ -194,10 +194,11 @@ template <class S>
 void BM_mlp_forward(benchmark::State& state) {
   auto net = sdeflow::mlp<S>::load(std::string(SDEFLOW_EXAMPLE_DATA_DIR) + "/two_moons_eps.safetensors");
   Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> x = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>::Ones(2, 4096);
+  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> out(2, 4096);
   S t = S(0.5);
   for (auto _ : state) {
     t = t > S(0.9) ? S(0.1) : t + S(1e-3);  // a new t each call: no cached pass
-    const auto& out = net(x, t);
+    net.evaluate(x, t, out);  // into caller storage, as the samplers call it
     benchmark::DoNotOptimize(out.data());
   }
   per_item(state, 4096.0);

@@ -134,23 +134,33 @@ sdeflow::mlp<double> small_net() {
   return sdeflow::mlp<double>(2, Eigen::Vector2d(1.0, 10.0), layers);
 }
 
-/// score = -eps_net(x, t) / sigma(t), returned as an expression over the network's buffer.
+/// score = -eps_net(x, t) / sigma(t), written into the caller's storage (the drivers use score(x, t, out)
+/// when a score has it): the network's evaluate(x, t, out) allocates nothing once it has seen the size.
 struct network_score {
   const sdeflow::mlp<double>& net;
   sdeflow::vp_process<> vp;
   template <class X>
-  auto operator()(const X& x, double t) const { return net(x, t) * (-1.0 / vp.marginal_std(t)); }
+  void score(const X& x, double t, X& out) const {
+    net.evaluate(x, t, out);
+    out *= -1.0 / vp.marginal_std(t);
+  }
+  template <class X>
+  X operator()(const X& x, double t) const {
+    X out(x.rows(), x.cols());
+    score(x, t, out);
+    return out;
+  }
 };
 }  // namespace
 
 TEST_CASE("An MLP network evaluates without allocating once it has seen the batch size", "[no_alloc]") {
   const auto net = small_net();
   Eigen::MatrixXd x = Eigen::MatrixXd::Ones(2, 500), v = Eigen::MatrixXd::Ones(2, 500), out(2, 500);
-  out = net(x, 0.5);  // first call sizes the buffers
+  net.evaluate(x, 0.5, out);  // first call sizes the buffers
   net.jvp_into(x, 0.5, v, out);
   const long before = allocations.load();
   for (int k = 0; k < 5; ++k) {
-    out = net(x, 0.1 * k + 0.05);
+    net.evaluate(x, 0.1 * k + 0.05, out);
     net.jvp_into(x, 0.3, v, out);
   }
   CHECK(allocations.load() - before == 0);

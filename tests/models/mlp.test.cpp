@@ -5,6 +5,8 @@
 #include "support.hpp"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #ifndef SDEFLOW_EXAMPLE_DATA_DIR
 #error "SDEFLOW_EXAMPLE_DATA_DIR must point at examples/data"
@@ -154,4 +156,56 @@ TEST_CASE("mlp: bad shapes and files are rejected with named errors", "[networks
                                                  .add("layers.0.bias", Eigen::VectorXd::Zero(3), sdeflow::tensor_dtype::f64, true)
                                                  .bytes());
   CHECK_THROWS_AS(sdeflow::mlp<double>::from_safetensors(g), sdeflow::format_error);
+}
+
+TEST_CASE("mlp: results are values, so net(a, t) - net(b, t) is the difference of the outputs", "[networks]") {
+  const auto net = random_net(3, sdeflow::activation::silu);
+  const Eigen::MatrixXd a = Eigen::MatrixXd::Constant(3, 4, 0.2), b = Eigen::MatrixXd::Constant(3, 4, -0.7);
+  Eigen::MatrixXd fa, fb;
+  net.evaluate(a, 0.4, fa);
+  net.evaluate(b, 0.4, fb);
+  const Eigen::MatrixXd diff = net(a, 0.4) - net(b, 0.4);
+  // With the output held in one shared buffer both terms would be the same matrix and diff zero.
+  CHECK((fa - fb).cwiseAbs().maxCoeff() > 1e-3);
+  CHECK((diff - (fa - fb)).cwiseAbs().maxCoeff() == 0.0);
+  // A result kept across a later evaluation does not change.
+  const Eigen::MatrixXd kept = net(a, 0.4);
+  (void)net(b, 0.9);
+  CHECK((kept - fa).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("mlp: one const network shared by two threads gives the serial results", "[networks]") {
+  const auto net = random_net(2, sdeflow::activation::tanh);
+  constexpr int rounds = 200;
+  // Serial reference: output, jvp and divergence at inputs that differ per thread and per round.
+  auto input = [](int thread, int k) {
+    return Eigen::MatrixXd(Eigen::MatrixXd::Constant(2, 5, 0.01 * k - 0.5 * thread) +
+                           Eigen::MatrixXd::Identity(2, 5) * thread);
+  };
+  std::vector<std::vector<Eigen::MatrixXd>> expected(2);
+  for (int th = 0; th < 2; ++th) {
+    for (int k = 0; k < rounds; ++k) {
+      const Eigen::MatrixXd x = input(th, k);
+      expected[th].push_back(net(x, 0.3));
+      expected[th].push_back(net.jvp(x, 0.3, Eigen::MatrixXd::Ones(2, 5)));
+      expected[th].push_back(net.divergence(x, 0.3));
+    }
+  }
+  std::vector<int> mismatches(2, 0);
+  auto work = [&](int th) {
+    for (int k = 0; k < rounds; ++k) {
+      const Eigen::MatrixXd x = input(th, k);
+      const Eigen::MatrixXd o = net(x, 0.3);
+      const Eigen::MatrixXd j = net.jvp(x, 0.3, Eigen::MatrixXd::Ones(2, 5));
+      const Eigen::MatrixXd v = net.divergence(x, 0.3);
+      const auto& e = expected[static_cast<std::size_t>(th)];
+      const auto i = static_cast<std::size_t>(3 * k);
+      if (o != e[i] || j != e[i + 1] || v != e[i + 2]) ++mismatches[static_cast<std::size_t>(th)];
+    }
+  };
+  std::thread other(work, 1);
+  work(0);
+  other.join();
+  CHECK(mismatches[0] == 0);
+  CHECK(mismatches[1] == 0);
 }

@@ -17,8 +17,10 @@
 /// the whole batch on the calling thread; asking for threads or a tile size then throws.
 /// With threads > 1 each worker calls its own copy of the system (a system that cannot be copied is
 /// shared, and its const members must then be safe to call concurrently). A copy that is a handle
-/// (a lambda capturing a network by reference, a shared_ptr) shares what it points to: a network with
-/// per-object buffers (sdeflow::mlp) must then be declared whole_batch by the handle, or the workers race.
+/// (a lambda capturing a network by reference, a shared_ptr) shares what it points to: a user network
+/// with unguarded per-object buffers must then be declared whole_batch by the handle, or the workers
+/// race (sdeflow::mlp guards its buffers and is safe to share, but declares whole_batch anyway: one GEMM
+/// per layer over the whole batch is faster than per-tile products).
 ///
 /// Bit identity holds when the system computes each column from that column alone with the same
 /// operations whatever the batch width: elementwise code, and the library's own processes, mixtures

@@ -36,6 +36,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -254,6 +255,41 @@ class parser {
     return v;
   }
 
+  /// The length of the well-formed UTF-8 sequence at byte i (RFC 3629, Table 3-7 of the Unicode
+  /// standard: no overlong forms, no surrogates, nothing above U+10FFFF), or fail.
+  std::size_t utf8_sequence(std::size_t i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s_[k]); };
+    const unsigned char b0 = b(i);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;  // no UTF-16 surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    } else {
+      i_ = i;
+      fail("invalid UTF-8 lead byte in a string");
+    }
+    if (s_.size() - i < len) {
+      i_ = i;
+      fail("truncated UTF-8 sequence in a string");
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      const unsigned char lo_k = k == 1 ? lo : 0x80, hi_k = k == 1 ? hi : 0xBF;
+      if (b(i + k) < lo_k || b(i + k) > hi_k) {
+        i_ = i + k;
+        fail("invalid UTF-8 continuation byte in a string");
+      }
+    }
+    return len;
+  }
+
   std::string parse_string() {
     expect('"');
     std::string out;
@@ -264,6 +300,12 @@ class parser {
       if (static_cast<unsigned char>(c) < 0x20) {
         --i_;
         fail("control character inside a string");
+      }
+      if (static_cast<unsigned char>(c) >= 0x80) {  // a multi-byte UTF-8 sequence: validated, kept as is
+        const std::size_t start = i_ - 1, len = utf8_sequence(start);
+        out.append(s_.substr(start, len));
+        i_ = start + len;
+        continue;
       }
       if (c != '\\') {
         out.push_back(c);
@@ -312,12 +354,22 @@ class safetensors {
   /// Largest header accepted (bytes).
   static constexpr std::size_t max_header_bytes = std::size_t{100} << 20;
 
-  /// Read and validate a file. Throws format_error (bad content) or std::runtime_error-derived
-  /// format_error naming the path when it cannot be opened.
+  /// Read and validate a file. Throws format_error (bad content, naming the path) or io_error (the
+  /// path cannot be opened or read: missing, a directory, unreadable).
   [[nodiscard]] static safetensors load(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      throw io_error(detail::message("safetensors: cannot read '", path, "': it is a directory"), path);
+    }
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw format_error(detail::message("safetensors: cannot open '", path, "'"), 0);
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in) throw io_error(detail::message("safetensors: cannot open '", path, "'"), path);
+    std::vector<unsigned char> bytes;
+    try {
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure& e) {  // libstdc++'s filebuf throws on a read error
+      throw io_error(detail::message("safetensors: reading '", path, "' failed: ", e.what()), path);
+    }
+    if (in.bad()) throw io_error(detail::message("safetensors: reading '", path, "' failed"), path);
     try {
       return parse(std::move(bytes));
     } catch (const format_error& e) {

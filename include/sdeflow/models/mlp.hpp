@@ -9,9 +9,13 @@
 ///   output o   = W_L h_{L-1} + b_L                      (d x n)
 ///
 /// The time embedding is folded into the first layer's bias (it is the same for the whole batch),
-/// so a forward pass is L matrix products on the batch. Buffers are held by the network and reused:
-/// once a batch size has been seen, evaluating again allocates nothing. That makes a network object
-/// not safe to call from two threads at once; copy it per thread.
+/// so a forward pass is L matrix products on the batch.
+///
+/// Results come back by value (net(a, t) - net(b, t) is what it says), or into the caller's storage
+/// with evaluate(x, t, out) / jvp_into. The activations live in a workspace the network keeps behind a
+/// mutex: a call that gets it reuses its buffers (once a batch size has been seen, evaluate and
+/// jvp_into allocate nothing), a call that finds it busy (another thread) uses a workspace of its own.
+/// So a const network is safe to share across threads, and single-threaded use does not allocate.
 ///
 /// Derivatives (forward mode, exact):
 /// - jvp(x, t, v):      J(x) v for each column (tangents pushed through the layers alongside values);
@@ -36,6 +40,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,8 +53,8 @@ template <std::floating_point Scalar = double>
 class mlp {
  public:
   using scalar_type = Scalar;
-  /// One GEMM per layer over the whole batch beats cache tiles, and the buffers are per object: the
-  /// integrate driver does not split a system built on it (core/execution.hpp).
+  /// One GEMM per layer over the whole batch beats cache tiles: the drivers do not split a system built
+  /// on it (core/execution.hpp).
   static constexpr bool whole_batch = true;
   using matrix_type = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using vector_type = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
@@ -84,9 +89,7 @@ class mlp {
     if (in != d) {
       throw dimension_mismatch(detail::message("mlp: the last layer has ", in, " outputs; expected d = ", d));
     }
-    h_.resize(layers_.size());
-    dact_.resize(layers_.size());
-    dz_.resize(layers_.size());
+    size(own_.w);
   }
 
   /// Load from a validated safetensors file (see the file comment for names and shapes).
@@ -140,12 +143,22 @@ class mlp {
     return n;
   }
 
-  /// The network's output at (x, t), d x n. The returned reference is to the network's own buffer,
-  /// valid until its next evaluation.
+  /// The network's output at (x, t), d x n, by value.
   template <class Derived>
-  const matrix_type& operator()(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
-    forward(x, t);
-    return h_.back();
+  [[nodiscard]] matrix_type operator()(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+    matrix_type out;
+    evaluate(x, t, out);
+    return out;
+  }
+
+  /// The network's output at (x, t) into out (resized to d x n; no allocation once it has that size
+  /// and the network has seen the batch size).
+  template <class Derived, class DO>
+  void evaluate(const Eigen::MatrixBase<Derived>& x, Scalar t, DO& out) const {
+    with_workspace([&](workspace& w) {
+      forward(x, t, w);
+      out = w.h.back();
+    });
   }
 
   /// J(x) v per column (d x n): the directional derivative of the output along v.
@@ -164,9 +177,11 @@ class mlp {
       throw dimension_mismatch(detail::message("mlp::jvp: v is ", v.rows(), " x ", v.cols(), " but x is ", x.rows(),
                                                " x ", x.cols()));
     }
-    forward(x, t);
-    tangent(v);
-    out = dz_.back();
+    with_workspace([&](workspace& w) {
+      forward(x, t, w);
+      tangent(v, w);
+      out = w.dz.back();
+    });
   }
 
   /// The d x d input Jacobian d o / d x at one point x (a d-vector).
@@ -181,81 +196,122 @@ class mlp {
   template <class Derived>
   [[nodiscard]] row_type divergence(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
     row_type div = row_type::Zero(x.cols());
-    forward(x, t);
-    basis_.setZero(d_, x.cols());
-    for (Eigen::Index i = 0; i < d_; ++i) {
-      if (i > 0) basis_.row(i - 1).setZero();
-      basis_.row(i).setOnes();
-      tangent(basis_);
-      div += dz_.back().row(i);
-    }
+    with_workspace([&](workspace& w) {
+      forward(x, t, w);
+      w.basis.setZero(d_, x.cols());
+      for (Eigen::Index i = 0; i < d_; ++i) {
+        if (i > 0) w.basis.row(i - 1).setZero();
+        w.basis.row(i).setOnes();
+        tangent(w.basis, w);
+        div += w.dz.back().row(i);
+      }
+    });
     return div;
   }
 
  private:
-  /// Values (and activation derivatives) at (x, t); skipped when (x, t) equals the last pass, so a
-  /// score evaluation followed by JVPs at the same point costs one forward pass.
+  /// The buffers of one evaluation: h activations (the last is the output), dact activation
+  /// derivatives, dz tangents, and the input of the last forward pass.
+  struct workspace {
+    vector_type bias0;
+    std::vector<matrix_type> h, dact, dz;
+    matrix_type basis, last_x;
+    Scalar last_t = 0;
+    bool cached = false;
+  };
+  /// The network's own workspace and its lock; a copy of the network starts with an empty one.
+  struct guarded_workspace {
+    workspace w;
+    std::mutex mu;
+    guarded_workspace() = default;
+    guarded_workspace(const guarded_workspace&) {}
+    guarded_workspace& operator=(const guarded_workspace&) { return *this; }
+    ~guarded_workspace() = default;
+  };
+
+  /// f(workspace&) on the network's workspace when it is free, else on a fresh one (another thread
+  /// holds it): never two threads on one set of buffers.
+  template <class F>
+  void with_workspace(F&& f) const {
+    std::unique_lock<std::mutex> lock(own_.mu, std::try_to_lock);
+    if (lock.owns_lock()) {
+      if (own_.w.h.size() != layers_.size()) size(own_.w);
+      f(own_.w);
+    } else {
+      workspace local;
+      size(local);
+      f(local);
+    }
+  }
+  void size(workspace& w) const {
+    w.h.resize(layers_.size());
+    w.dact.resize(layers_.size());
+    w.dz.resize(layers_.size());
+  }
+
+  /// Values (and activation derivatives) at (x, t) in w; skipped when (x, t) equals w's last pass, so
+  /// an evaluation followed by JVPs at the same point costs one forward pass.
   template <class Derived>
-  void forward(const Eigen::MatrixBase<Derived>& x, Scalar t) const {
+  void forward(const Eigen::MatrixBase<Derived>& x, Scalar t, workspace& w) const {
     if (x.rows() != d_) {
       throw dimension_mismatch(detail::message("mlp: x has ", x.rows(), " rows but the network takes d = ", d_));
     }
     if (!std::isfinite(static_cast<double>(t))) {
       throw invalid_argument(detail::message("mlp: t = ", t, " must be finite"));
     }
-    if (cached_ && t == last_t_ && last_x_.cols() == x.cols() && last_x_ == x.derived().template cast<Scalar>()) {
+    if (w.cached && t == w.last_t && w.last_x.cols() == x.cols() && w.last_x == x.derived().template cast<Scalar>()) {
       return;
     }
-    cached_ = false;
+    w.cached = false;
     const Eigen::Index n = x.cols();
     const Eigen::Index m = freq_.size();
     // First layer: W[:, :d] x + (W[:, d:] emb(t) + b).
     const auto& L0 = layers_[0];
-    bias0_ = L0.bias;
+    w.bias0 = L0.bias;
     for (Eigen::Index k = 0; k < m; ++k) {
-      bias0_.noalias() += L0.weight.col(d_ + k) * std::sin(freq_[k] * t);
-      bias0_.noalias() += L0.weight.col(d_ + m + k) * std::cos(freq_[k] * t);
+      w.bias0.noalias() += L0.weight.col(d_ + k) * std::sin(freq_[k] * t);
+      w.bias0.noalias() += L0.weight.col(d_ + m + k) * std::cos(freq_[k] * t);
     }
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& L = layers_[l];
-      matrix_type& z = h_[l];  // pre-activation, then activated in place
+      matrix_type& z = w.h[l];  // pre-activation, then activated in place
       z.resize(L.weight.rows(), n);
       if (l == 0) {
         z.noalias() = L.weight.leftCols(d_) * x.derived().template cast<Scalar>();
-        z.colwise() += bias0_;
+        z.colwise() += w.bias0;
       } else {
-        z.noalias() = L.weight * h_[l - 1];
+        z.noalias() = L.weight * w.h[l - 1];
         z.colwise() += L.bias;
       }
       if (l + 1 == layers_.size()) break;  // linear output
-      dact_[l].resize(L.weight.rows(), n);
+      w.dact[l].resize(L.weight.rows(), n);
       if (act_ == activation::silu) {
         // silu(z) = z s(z), silu'(z) = s(z) (1 + z (1 - s(z))), s the logistic function.
-        dact_[l] = (Scalar(1) + (-z.array()).exp()).inverse();
-        z.array() *= dact_[l].array();                                       // z s
-        dact_[l].array() += z.array() * (Scalar(1) - dact_[l].array());      // s + z s (1 - s)
+        w.dact[l] = (Scalar(1) + (-z.array()).exp()).inverse();
+        z.array() *= w.dact[l].array();                                       // z s
+        w.dact[l].array() += z.array() * (Scalar(1) - w.dact[l].array());      // s + z s (1 - s)
       } else {
         z = z.array().tanh();
-        dact_[l] = Scalar(1) - z.array().square();
+        w.dact[l] = Scalar(1) - z.array().square();
       }
     }
-    last_x_ = x.derived().template cast<Scalar>();
-    last_t_ = t;
-    cached_ = true;
+    w.last_x = x.derived().template cast<Scalar>();
+    w.last_t = t;
+    w.cached = true;
   }
 
-  /// Push tangent v (d x n) through the layers at the last forward pass; result in dz_.back().
+  /// Push tangent v (d x n) through the layers at the last forward pass; result in w.dz.back().
   template <class Derived>
-  void tangent(const Eigen::MatrixBase<Derived>& v) const {
+  void tangent(const Eigen::MatrixBase<Derived>& v, workspace& w) const {
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& L = layers_[l];
-      dz_[l].resize(L.weight.rows(), v.cols());
+      w.dz[l].resize(L.weight.rows(), v.cols());
       if (l == 0) {
-        dz_[l].noalias() = L.weight.leftCols(d_) * v.derived().template cast<Scalar>();
+        w.dz[l].noalias() = L.weight.leftCols(d_) * v.derived().template cast<Scalar>();
       } else {
-        dz_[l].noalias() = L.weight * dz_[l - 1];
+        w.dz[l].noalias() = L.weight * w.dz[l - 1];
       }
-      if (l + 1 < layers_.size()) dz_[l].array() *= dact_[l].array();  // tangent of the activation
+      if (l + 1 < layers_.size()) w.dz[l].array() *= w.dact[l].array();  // tangent of the activation
     }
   }
 
@@ -263,13 +319,7 @@ class mlp {
   vector_type freq_;
   std::vector<layer> layers_;
   activation act_;
-  // Reused buffers (see the file comment on threads): h_ activations (the last is the output), dact_
-  // activation derivatives, dz_ tangents, and the input of the last forward pass.
-  mutable vector_type bias0_;
-  mutable std::vector<matrix_type> h_, dact_, dz_;
-  mutable matrix_type basis_, last_x_;
-  mutable Scalar last_t_ = 0;
-  mutable bool cached_ = false;
+  mutable guarded_workspace own_;  // the network's own buffers (see with_workspace)
 };
 
 }  // namespace sdeflow

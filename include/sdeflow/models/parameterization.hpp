@@ -90,7 +90,13 @@ class model {
   void predict(const X& x, scalar_type t, X0& x0, E& eps) const {
     const scalar_type s = p_.mean_scale(t);
     const scalar_type sd = p_.marginal_std(t);
-    {
+    if constexpr (requires { detail::unwrap(m_).evaluate(x, t, eps); }) {
+      detail::unwrap(m_).evaluate(x, t, eps);  // a network that writes into caller storage (sdeflow::mlp)
+      if (eps.rows() != x.rows() || eps.cols() != x.cols()) {
+        throw dimension_mismatch(detail::message("model returned a ", eps.rows(), " x ", eps.cols(), " result for a ",
+                                                 x.rows(), " x ", x.cols(), " state at t = ", t));
+      }
+    } else {
       auto&& raw = m_(x, t);  // held in eps for now
       if (raw.rows() != x.rows() || raw.cols() != x.cols()) {
         throw dimension_mismatch(detail::message("model returned a ", raw.rows(), " x ", raw.cols(), " result for a ",
