@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// What a run leaves behind when it throws (docs/errors.md):
+// - integrate (in place, untiled): the state of the last completed step when the drift or the
+//   observer throws; the non-finite state itself after non_finite_error (step() names it).
+// - sample / sample_* (x_T by value): the caller's state is untouched (strong guarantee).
+// - sampling_run: a step that threw spends the run; state() is as the failing step left it.
+#include "support.hpp"
+
+#include <stdexcept>
+
+namespace {
+using X = Eigen::MatrixXd;
+struct user_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+}  // namespace
+
+TEST_CASE("state after a throw: integrate keeps the last completed step", "[errors][state]") {
+  const auto g = sdeflow::time_grid<>::uniform(0.0, 1.0, 10);
+  // The drift throws from t = 0.55 on: steps 0..4 complete (RK4 evaluates at t_k + h/2 = 0.55 in step 5).
+  const auto throwing = sdeflow::ode([](const X& x, double t) {
+    if (t > 0.54) throw user_failure("drift failed");
+    return X(-x + X::Constant(x.rows(), x.cols(), t));
+  });
+  const auto same = sdeflow::ode([](const X& x, double t) { return X(-x + X::Constant(x.rows(), x.cols(), t)); });
+  const X x0 = X::Constant(2, 3, 1.5);
+  for (const auto& exec : {sdeflow::execution{.threads = 1, .tile_columns = sdeflow::execution::untiled},
+                           sdeflow::execution{.threads = 1, .tile_columns = 2}}) {
+    X x = x0;
+    CHECK_THROWS_AS(sdeflow::integrate(exec, sdeflow::rk4{}, throwing, x, g), user_failure);
+    // Reference: the same system over the first 5 steps of the grid.
+    X ref = x0;
+    (void)sdeflow::integrate(sdeflow::rk4{}, same, ref, sdeflow::time_grid<>::from_points({0.0, 0.1, 0.2, 0.3, 0.4, 0.5}));
+    CHECK((x - ref).cwiseAbs().maxCoeff() == 0.0);
+    // Control: the state moved (a state reset to x0 would fail the comparison above).
+    CHECK((x - x0).cwiseAbs().maxCoeff() > 0.1);
+  }
+  // An observer that throws at grid point 3: the state is that point's.
+  X x = x0;
+  auto obs = [](std::size_t k, double, const X&) {
+    if (k == 3) throw user_failure("observer failed");
+    return true;
+  };
+  CHECK_THROWS_AS(sdeflow::integrate(sdeflow::rk4{}, same, x, g, obs), user_failure);
+  X ref = x0;
+  (void)sdeflow::integrate(sdeflow::rk4{}, same, ref, sdeflow::time_grid<>::from_points({0.0, 0.1, 0.2, 0.3}));
+  CHECK((x - ref).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("state after a throw: non_finite_error leaves the non-finite state and names its step", "[errors][state]") {
+  const auto blowup = sdeflow::ode([](const X& x, double) { return X(x.cwiseProduct(x)); });
+  X x = X::Constant(1, 2, 1e200);
+  try {
+    (void)sdeflow::integrate(sdeflow::euler{}, blowup, x, sdeflow::time_grid<>::uniform(0.0, 1.0, 4));
+    FAIL("expected non_finite_error");
+  } catch (const sdeflow::non_finite_error& e) {
+    CHECK(e.step() == 1);
+    CHECK_FALSE(x.allFinite());
+  }
+}
+
+TEST_CASE("state after a throw: the samplers never touch the caller's x_T", "[errors][state]") {
+  const sdeflow::vp_process<> vp;
+  const auto ring = sdeflow::gaussian_mixture<>::ring(4, 1.0, 0.2);
+  const auto good = sdeflow::exact_score(ring, vp);
+  int calls = 0;
+  const auto failing = sdeflow::model(
+      vp,
+      [&](const X& x, double t) {
+        if (++calls == 3) throw user_failure("model failed");
+        return good(x, t);
+      },
+      sdeflow::prediction::score);
+  const X xT = sdeflow::initial_noise(vp, 2, 5);
+  const X copy = xT;
+  CHECK_THROWS_AS(sdeflow::sample_dpmpp_2m(failing, xT, sdeflow::uniform_schedule(1.0, 0.01, 6)), user_failure);
+  CHECK(calls == 3);
+  CHECK((xT - copy).cwiseAbs().maxCoeff() == 0.0);
+  // sampling_run: the failing step spends the run.
+  calls = 0;
+  sdeflow::sampling_run run(sdeflow::samplers::dpmpp_2m{}, failing, xT, sdeflow::uniform_schedule(1.0, 0.01, 6));
+  run.step();
+  run.step();
+  CHECK_THROWS_AS(run.step(), user_failure);
+  CHECK_THROWS_WITH(run.step(), Catch::Contains("an earlier step threw"));
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// One-step coefficients of the stochastic samplers, pinned against the papers' formulas. With the EDM
+// process (s = 1, sigma(t) = t) and a model whose data prediction is a constant c, one step from a fixed
+// x is Gaussian: x' = c + A (x - c) + B z. Each sampler's A and B are written out below from the
+// published update (not from the library's code), and the sample mean and variance of x' over many
+// copies of the same x are compared with them (5 standard errors). At 400 steps every eta has the same
+// marginals, so only a test like this catches a wrong sigma_up (the mutant at the end).
+#include "support.hpp"
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+namespace {
+
+using X = Eigen::MatrixXd;
+
+struct constant_denoiser {
+  Eigen::Vector2d c;
+  X operator()(const X& x, double) const { return c.replicate(1, x.cols()); }
+};
+
+const Eigen::Vector2d c_data(0.3, -0.4);
+const Eigen::Vector2d x_start(0.7, -1.2);
+
+auto edm_model() {
+  return sdeflow::model(sdeflow::edm_process<>(80.0), constant_denoiser{c_data}, sdeflow::prediction::data);
+}
+
+/// Does x' = c + A (x - c) + B z hold in law over the columns of y (per row: mean and variance)?
+bool matches(const X& y, double A, double B, std::string& why) {
+  const auto n = static_cast<double>(y.cols());
+  bool ok = true;
+  for (Eigen::Index i = 0; i < y.rows(); ++i) {
+    const double mean = y.row(i).mean();
+    const double var = (y.row(i).array() - mean).square().sum() / (n - 1);
+    const double want_mean = c_data(i) + A * (x_start(i) - c_data(i));
+    const double want_var = B * B;
+    const bool m_ok = std::fabs(mean - want_mean) <= sdeflow_test::k_sigma * std::max(B, 1e-300) / std::sqrt(n) ||
+                      (B == 0 && std::fabs(mean - want_mean) < 1e-12);
+    const bool v_ok = std::fabs(var - want_var) <= sdeflow_test::k_sigma * want_var * std::sqrt(2 / (n - 1)) + 1e-24;
+    if (!m_ok || !v_ok) {
+      why += "row " + std::to_string(i) + ": mean " + std::to_string(mean) + " want " + std::to_string(want_mean) +
+             ", var " + std::to_string(var) + " want " + std::to_string(want_var) + "; ";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+template <class Smp>
+X one_step(const Smp& smp, double sigma, double sigma_next, std::uint64_t seed = 11) {
+  const Eigen::Index n = sdeflow_test::scaled<Eigen::Index>(40000, 4000);
+  const X x = x_start.replicate(1, n);
+  return sdeflow::sample(smp, edm_model(), x, sdeflow::time_grid<>::from_points({sigma, sigma_next}), {.seed = seed})
+      .samples;
+}
+
+/// k-diffusion's get_ancestral_step (Karras et al. 2022 / Ho et al. 2020 in sigma form).
+struct ancestral {
+  double up, down;
+  ancestral(double s, double sn, double eta) {
+    up = std::min(sn, eta * std::sqrt(sn * sn * (s * s - sn * sn) / (s * s)));
+    down = std::sqrt(sn * sn - up * up);
+  }
+};
+
+/// The mutant of the issue: sigma_up scaled by 1.1, sigma_down recomputed from it.
+struct euler_ancestral_up_1_1 : sdeflow::samplers::euler_ancestral {
+  template <class M, class Y, class W>
+  void step(const M& m, Y& x, const sdeflow::step_context<double>& c, W& ws, sdeflow::step_noise<Y>& noise) const {
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const double s = c.t, sn = c.t_next;  // EDM: sigma = t, s = 1
+    const double up = 1.1 * ancestral(s, sn, eta).up;
+    const double down = std::sqrt(std::max(0.0, sn * sn - up * up));
+    x = ws.x0 + (down / s) * (x - ws.x0);
+    noise.normal(0, ws.z);
+    x += up * ws.z;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("one-step coefficients: Euler ancestral, sigma_up and sigma_down for eta = 1, 0.5, 0", "[samplers][coefficients]") {
+  for (const double eta : {1.0, 0.5, 0.0}) {
+    for (const auto& [s, sn] : {std::pair{2.0, 1.0}, std::pair{10.0, 9.0}, std::pair{0.5, 0.05}}) {
+      INFO("eta " << eta << " sigma " << s << " -> " << sn);
+      const ancestral a(s, sn, eta);
+      std::string why;
+      sdeflow::samplers::euler_ancestral smp;
+      smp.eta = eta;
+      CHECK(matches(one_step(smp, s, sn), a.down / s, a.up, why));
+      INFO(why);
+    }
+  }
+}
+
+TEST_CASE("one-step coefficients: DDIM with eta (Song et al. 2021, Eq. 12 and 16)", "[samplers][coefficients]") {
+  // In sigma form (s = 1): sigma_eta = eta (sigma'/sigma) sqrt(sigma^2 - sigma'^2), and
+  // x' = x0 + sqrt(sigma'^2 - sigma_eta^2) eps + sigma_eta z with eps = (x - x0) / sigma.
+  for (const double eta : {1.0, 0.3}) {
+    const double s = 2.0, sn = 1.0;
+    const double se = eta * (sn / s) * std::sqrt(s * s - sn * sn);
+    std::string why;
+    CHECK(matches(one_step(sdeflow::samplers::ddim{.eta = eta}, s, sn), std::sqrt(sn * sn - se * se) / s, se, why));
+    INFO(why);
+  }
+}
+
+TEST_CASE("one-step coefficients: DPM-Solver++(2M) SDE, first step (Lu et al. 2022, SDE-DPM-Solver++1)", "[samplers][coefficients]") {
+  // h = ln(sigma / sigma'); x' = (sigma'/sigma) e^{-eta h} x + (1 - e^{-(1+eta) h}) x0 + sigma' sqrt(1 - e^{-2 eta h}) z.
+  for (const double eta : {1.0, 0.5}) {
+    const double s = 2.0, sn = 1.0;
+    const double h = std::log(s / sn);
+    const double A = (sn / s) * std::exp(-eta * h);
+    const double B = sn * std::sqrt(-std::expm1(-2 * eta * h));
+    sdeflow::samplers::dpmpp_2m_sde smp;
+    smp.eta = eta;
+    std::string why;
+    CHECK(matches(one_step(smp, s, sn), A, B, why));
+    INFO(why);
+    // The coefficients of x and x0 sum to 1 - ... : A + (1 - e^{-(1+eta)h}) = 1 exactly when sigma'/sigma = e^{-h}.
+    CHECK(A + (1 - std::exp(-(1 + eta) * h)) == Approx(1.0).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("one-step coefficients: EDM Heun with churn (Karras et al. 2022, Algorithm 2)", "[samplers][coefficients]") {
+  // gamma = min(S_churn / N, sqrt 2 - 1), sigma^ = sigma (1 + gamma), x^ = x + sqrt(sigma^2_hat - sigma^2) S_noise z.
+  // A constant denoiser makes the ODE linear in sigma: Heun's step is exact, x' - c = (sigma'/sigma^)(x^ - c).
+  const double s = 2.0, sn = 1.0, churn = 0.3, noise = 1.007;
+  const double gamma = std::min(churn / 1.0, std::sqrt(2.0) - 1);
+  const double s_hat = s * (1 + gamma);
+  std::string why;
+  CHECK(matches(one_step(sdeflow::samplers::edm_heun{.s_churn = churn, .s_noise = noise}, s, sn), sn / s_hat,
+                (sn / s_hat) * std::sqrt(s_hat * s_hat - s * s) * noise, why));
+  INFO(why);
+  // Outside [S_tmin, S_tmax] there is no churn: deterministic, x' - c = (sigma'/sigma)(x - c).
+  CHECK(matches(one_step(sdeflow::samplers::edm_heun{.s_churn = churn, .s_tmin = 5.0, .s_noise = noise}, s, sn),
+                sn / s, 0.0, why));
+  INFO(why);
+}
+
+TEST_CASE("one-step coefficients: Euler-Maruyama on the reverse SDE (Song et al. 2021, Eq. 6)", "[samplers][coefficients]") {
+  // EDM: f = 0, g^2 = d sigma^2 / dt = 2 sigma; score = -(x - c) / sigma^2. A step h = sigma' - sigma < 0:
+  // x' = x - h g^2 score + g sqrt|h| z = c + (1 + 2 h / sigma)(x - c) + sqrt(2 sigma |h|) z.
+  const double s = 2.0, sn = 1.5, h = sn - s;
+  std::string why;
+  CHECK(matches(one_step(sdeflow::samplers::reverse_sde<>{}, s, sn), 1 + 2 * h / s, std::sqrt(2 * s * std::fabs(h)), why));
+  INFO(why);
+}
+
+TEST_CASE("few steps: eta changes the law of Euler ancestral over N = 3 steps", "[samplers][coefficients]") {
+  // Composed: x_N - c = (prod a_k)(x - c) + sum_k (prod_{j>k} a_j) u_k z_k, a_k = down_k / sigma_k, u_k = up_k.
+  const std::vector<double> sig{3.0, 2.0, 1.2, 0.5};
+  const Eigen::Index n = sdeflow_test::scaled<Eigen::Index>(40000, 4000);
+  for (const double eta : {1.0, 0.5}) {
+    double A = 1, var = 0;
+    for (std::size_t k = 0; k + 1 < sig.size(); ++k) {
+      const ancestral a(sig[k], sig[k + 1], eta);
+      var = var * (a.down / sig[k]) * (a.down / sig[k]) + a.up * a.up;
+      A *= a.down / sig[k];
+    }
+    sdeflow::samplers::euler_ancestral smp;
+    smp.eta = eta;
+    const X y = sdeflow::sample(smp, edm_model(), X(x_start.replicate(1, n)), sdeflow::time_grid<>::from_points(sig),
+                                {.seed = 5})
+                    .samples;
+    std::string why;
+    INFO("eta " << eta);
+    CHECK(matches(y, A, std::sqrt(var), why));
+    INFO(why);
+  }
+}
+
+TEST_CASE("one-step coefficients: the check rejects sigma_up scaled by 1.1 (the mutant)", "[samplers][coefficients]") {
+  for (const auto& [s, sn] : {std::pair{2.0, 1.0}, std::pair{0.5, 0.05}}) {
+    const ancestral a(s, sn, 1.0);
+    std::string why;
+    CHECK_FALSE(matches(one_step(euler_ancestral_up_1_1{}, s, sn), a.down / s, a.up, why));
+  }
+}
