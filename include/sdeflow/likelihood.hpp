@@ -89,10 +89,11 @@ class augmented_flow {
   augmented_flow(const P& p, const Score& score, Eigen::Index d, std::vector<M> probes)
       : flow_(p, std::cref(score)), d_(d), probes_(std::move(probes)) {}
 
-  /// Stateless (const, safe to share): the x block and its drift are locals.
+  /// Const and safe to share: the x block and its drift are per-thread scratch (thread_local).
   void drift(const M& y, S t, M& out) const {
-    const M x_ = y.topRows(d_);
-    M dx_(d_, y.cols());
+    thread_local M x_, dx_;
+    x_ = y.topRows(d_);
+    dx_.resize(d_, y.cols());
     flow_.drift(x_, t, dx_);
     out.topRows(d_) = dx_;
     const P& p = flow_.process();
@@ -132,9 +133,15 @@ template <AffineProcess P, class Score, class Derived, class Prior>
   if (opt.divergence == divergence_estimator::hutchinson) {
     detail::require(opt.probes >= 2, "log_likelihood", "probes", opt.probes,
                     "must be at least 2 (the standard error needs two)");
+    detail::require(opt.probes < detail::index_limit, "log_likelihood", "probes", opt.probes, "must be below 2^32");
   }
   detail::require(x.rows() >= 1, "log_likelihood", "x.rows()", x.rows(), "must be at least 1");
   const Eigen::Index d = x.rows(), n = x.cols();
+  if (n == 0) {  // the empty-batch rule: no probes, no prior, no solve
+    likelihood_result<S> empty;
+    empty.latent.resize(d, 0);
+    return empty;
+  }
   const S t0 = static_cast<S>(t_start);
   const S T = static_cast<S>(t_end);
 

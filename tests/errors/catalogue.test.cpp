@@ -272,6 +272,13 @@ std::vector<bad_input> noise() {
          r.normal(3, 0.0, 0.0, z);
        },
        kind::invalid, "draw k = 3"},
+      {"noise_recorder asked for draw 2^32 (k + 1 would overflow the table size)",
+       [] {
+         sdeflow::noise_recorder<sdeflow::brownian_increments, X> rec(sdeflow::brownian_increments(1));
+         X z(2, 2);
+         rec.normal(two32, 0.0, 0.0, z);
+       },
+       kind::invalid, "draw k = 4294967296"},
       {"an empty noise_source", [] {
          sdeflow::noise_source<X> none;
          X z(2, 2);
@@ -434,6 +441,15 @@ std::vector<bad_input> samplers() {
        [=] { (void)sdeflow::sample_ddim(m, prior(), g, 1.0, {.sample_offset = std::numeric_limits<std::uint64_t>::max()}); },
        kind::invalid, "must not exceed 2^32"},
       {"initial_noise with n = -1", [] { (void)sdeflow::initial_noise(vp(), 2, -1); }, kind::invalid, "n = -1"},
+      {"initial_noise with sample_offset + n past 2^32 (checked before allocating)",
+       [] { (void)sdeflow::initial_noise(vp(), 2, 3, sdeflow::sampler_options<X>{.sample_offset = two32 - 1}); },
+       kind::invalid, "initial_noise: sample_offset + n = 4294967295 + 3"},
+      {"sample_prior with offset + n past 2^32",
+       [] { (void)sdeflow::sample_prior(vp(), 2, 3, sdeflow::normal_source(1), two32); }, kind::invalid,
+       "sample_prior: offset + n = 4294967296 + 3"},
+      {"mixture sample with offset + n past 2^32",
+       [] { (void)ring().sample(3, 1.0, 0.5, sdeflow::normal_source(1), two32 - 1); }, kind::invalid,
+       "gaussian_mixture::sample: offset + n = 4294967295 + 3"},
       {"initial_noise with d = 0", [] { (void)sdeflow::initial_noise(vp(), 0, 3); }, kind::invalid, "d = 0"},
       {"sdedit_start with t0 = 0", [] { (void)sdeflow::sdedit_start(vp(), X(X::Zero(2, 3)), 0.0); }, kind::invalid,
        "t0 = 0"},
@@ -551,6 +567,12 @@ std::vector<bad_input> likelihood_and_flows() {
                                        {.divergence = sdeflow::divergence_estimator::hutchinson, .probes = 1});
        },
        kind::invalid, "probes = 1"},
+      {"log_likelihood with 2^32 Hutchinson probes",
+       [=] {
+         (void)sdeflow::log_likelihood(vp(), s, X(X::Zero(2, 3)),
+                                       {.divergence = sdeflow::divergence_estimator::hutchinson, .probes = opaque(two32)});
+       },
+       kind::invalid, "probes = 4294967296 must be below 2^32"},
       {"log_likelihood on a 0-row batch", [=] { (void)sdeflow::log_likelihood(vp(), s, X(0, 3)); }, kind::invalid,
        "x.rows() = 0"},
       {"encode with t_end beyond the horizon", [=] { (void)sdeflow::encode(vp(), s, X(X::Zero(2, 3)), {.t_end = 5.0}); },
@@ -599,6 +621,13 @@ std::vector<bad_input> files_and_diagnostics() {
        [] { (void)sdeflow::safetensors::parse(safetensors_bytes(one_tensor("\xF4\x90\x80\x80"), 4)); },
        kind::format, "invalid UTF-8 continuation byte"},
       {"mlp::load of a directory", [=] { (void)sdeflow::mlp<double>::load(dir); }, kind::io, "it is a directory"},
+      {"safetensors_writer::save into a missing directory (was format_error)",
+       [] {
+         sdeflow::safetensors_writer w;
+         w.add("w", Eigen::MatrixXd(Eigen::MatrixXd::Zero(2, 2)));
+         w.save("/nonexistent/dir/w.safetensors");
+       },
+       kind::io, "cannot open '/nonexistent/dir/w.safetensors' for writing"},
       {"write_npy into a missing directory",
        [] { sdeflow::write_npy("/nonexistent/dir/x.npy", X(X::Zero(2, 2))); }, kind::io, "cannot open"},
       {"histogram with hi below lo", [] { (void)sdeflow::histogram(1.0, 0.0, 4); }, kind::invalid, "hi = 0"},

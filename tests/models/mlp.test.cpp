@@ -186,9 +186,9 @@ TEST_CASE("mlp: one const network shared by two threads gives the serial results
   for (int th = 0; th < 2; ++th) {
     for (int k = 0; k < rounds; ++k) {
       const Eigen::MatrixXd x = input(th, k);
-      expected[th].push_back(net(x, 0.3));
-      expected[th].push_back(net.jvp(x, 0.3, Eigen::MatrixXd::Ones(2, 5)));
-      expected[th].push_back(net.divergence(x, 0.3));
+      expected[static_cast<std::size_t>(th)].push_back(net(x, 0.3));
+      expected[static_cast<std::size_t>(th)].push_back(net.jvp(x, 0.3, Eigen::MatrixXd::Ones(2, 5)));
+      expected[static_cast<std::size_t>(th)].push_back(net.divergence(x, 0.3));
     }
   }
   std::vector<int> mismatches(2, 0);

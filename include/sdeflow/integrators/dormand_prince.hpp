@@ -125,14 +125,16 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
     const double d1 = norm(k1, x, x);
     // Both trial steps stay inside [t0, t1] (Hairer's hmax = |t1 - t0|): the drift may not exist outside,
     // e.g. a VP flow from T = 1 with a tiny drift would otherwise be probed at t = 1 - 50.
-    const double h0 = std::min((d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1, span);
+    const double h0 = std::min((d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1, span / 2);
     xs = x + (dir * static_cast<S>(h0)) * k1;
     sys.drift(xs, t0 + dir * static_cast<S>(h0), k2);
     ++rep.evaluations;
     k3 = k2 - k1;
     const double d2 = norm(k3, x, x) / h0;
     const double m = std::max(d1, d2);
-    const double h1 = m <= 1e-15 ? std::max(1e-6, h0 * 1e-3) : std::pow(0.01 / m, 0.2);
+    // A non-finite probe (a drift singular at an end, as an epsilon network at sigma = 0) says nothing about
+    // the scale: start small and let the controller (and its non-finite report) take over.
+    const double h1 = !std::isfinite(m) ? h0 * 1e-3 : m <= 1e-15 ? std::max(1e-6, h0 * 1e-3) : std::pow(0.01 / m, 0.2);
     h = std::min(100 * h0, h1);
   }
   h = std::min(h, span);

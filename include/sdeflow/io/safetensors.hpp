@@ -366,10 +366,9 @@ class safetensors {
     std::vector<unsigned char> bytes;
     try {
       bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } catch (const std::ios_base::failure& e) {  // libstdc++'s filebuf throws on a read error
+    } catch (const std::exception& e) {  // libstdc++'s filebuf throws (either ABI's ios_failure) on a read error
       throw io_error(detail::message("safetensors: reading '", path, "' failed: ", e.what()), path);
     }
-    if (in.bad()) throw io_error(detail::message("safetensors: reading '", path, "' failed"), path);
     try {
       return parse(std::move(bytes));
     } catch (const format_error& e) {
@@ -729,8 +728,10 @@ class safetensors_writer {
   void save(const std::string& path) const {
     const auto b = bytes();
     std::ofstream out(path, std::ios::binary);
+    if (!out) throw io_error(detail::message("safetensors_writer: cannot open '", path, "' for writing"), path);
     out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    if (!out) throw format_error(detail::message("safetensors_writer: cannot write '", path, "'"), 0);
+    out.close();
+    if (!out) throw io_error(detail::message("safetensors_writer: writing '", path, "' failed"), path);
   }
 
  private:

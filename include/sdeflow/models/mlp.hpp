@@ -219,13 +219,22 @@ class mlp {
     Scalar last_t = 0;
     bool cached = false;
   };
-  /// The network's own workspace and its lock; a copy of the network starts with an empty one.
+  /// The network's own workspace and its lock. A copy, a move or an assignment leaves an empty one:
+  /// a workspace (and its forward cache) belongs to the weights it was computed with.
   struct guarded_workspace {
     workspace w;
     std::mutex mu;
     guarded_workspace() = default;
-    guarded_workspace(const guarded_workspace&) {}
-    guarded_workspace& operator=(const guarded_workspace&) { return *this; }
+    guarded_workspace(const guarded_workspace&) noexcept {}
+    guarded_workspace(guarded_workspace&&) noexcept {}
+    guarded_workspace& operator=(const guarded_workspace&) noexcept {
+      w.cached = false;  // the buffers may stay (they are resized on use); the cache must not
+      return *this;
+    }
+    guarded_workspace& operator=(guarded_workspace&&) noexcept {
+      w.cached = false;
+      return *this;
+    }
     ~guarded_workspace() = default;
   };
 

@@ -92,6 +92,7 @@ class noise_recorder {
   explicit noise_recorder(Source src) : src_(std::make_shared<Source>(std::move(src))), table_(std::make_shared<std::vector<X>>()) {}
 
   void normal(std::uint64_t k, scalar_of<X> t, scalar_of<X> t_next, X& z) {
+    detail::require(k < detail::index_limit, "noise_recorder::normal", "draw k", k, "must be below 2^32");
     src_->normal(k, t, t_next, z);
     if (table_->size() <= k) table_->resize(static_cast<std::size_t>(k) + 1);
     (*table_)[static_cast<std::size_t>(k)] = z;

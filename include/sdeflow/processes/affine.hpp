@@ -31,6 +31,7 @@ template <AffineProcess P, State X = batch<typename P::scalar_type>>
                              std::uint64_t offset = 0) {
   detail::require(d >= 1, "sample_prior", "d", d, "must be at least 1");
   detail::require(n >= 0, "sample_prior", "n", n, "must be >= 0");
+  (void)detail::sample_end(offset, static_cast<std::uint64_t>(n), "sample_prior", "offset + n");
   X x(d, n);
   noise.fill(x, 0, offset);
   x *= p.prior_std();

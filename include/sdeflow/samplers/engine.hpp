@@ -444,8 +444,10 @@ class sampling_run {
       why = "the noise source cannot be split by columns (use counter_noise or brownian_tree)";
     }
     const Eigen::Index tile = detail::tile_width(opt_.exec, x_, why, "sample");
+    // (steps + 1) x draws: a sampler may take one step's worth more on its last step (annealed Langevin
+    // runs its last level there).
     const std::uint64_t draws = detail::draws_per_step(smp_);
-    if (draws > 0 && grid_.steps() > (detail::index_limit - 1) / draws) {
+    if (draws > 0 && grid_.steps() + 1 > detail::index_limit / draws) {
       throw invalid_argument(detail::message("sample: grid.steps() = ", grid_.steps(), " with ", draws,
                                              " noise draws per step needs noise counters past 2^32"));
     }
@@ -499,6 +501,7 @@ template <State X>
 [[nodiscard]] X prior_draw(Eigen::Index d, Eigen::Index n, double scale, const sampler_options<X>& opt) {
   require(d >= 1, "initial_noise", "d", d, "must be at least 1");
   require(n >= 0, "initial_noise", "n", n, "must be >= 0");
+  (void)sample_end(opt.sample_offset, static_cast<std::uint64_t>(n), "initial_noise", "sample_offset + n");
   X x(d, n);
   normal_source(opt.seed, 1).fill(x, 0, opt.sample_offset);
   x *= static_cast<scalar_of<X>>(scale * opt.temperature);

@@ -136,7 +136,7 @@ struct edm_heun {
   void validate() const {
     sdeflow::detail::require(std::isfinite(s_churn) && s_churn >= 0, "edm_heun", "s_churn", s_churn, "must be finite and >= 0");
     sdeflow::detail::require(std::isfinite(s_noise) && s_noise >= 0, "edm_heun", "s_noise", s_noise, "must be finite and >= 0");
-    sdeflow::detail::require(!std::isnan(s_tmin) && s_tmin >= 0, "edm_heun", "s_tmin", s_tmin, "must be >= 0 (not NaN)");
+    sdeflow::detail::require(!std::isnan(s_tmin), "edm_heun", "s_tmin", s_tmin, "must not be NaN");
     sdeflow::detail::require(!std::isnan(s_tmax) && s_tmax >= s_tmin, "edm_heun", "s_tmax", s_tmax,
                              "must be >= s_tmin (not NaN)");
   }

@@ -117,6 +117,12 @@ struct annealed_langevin {
                              "must be finite and > 0");
   }
   [[nodiscard]] std::size_t draws_per_step() const { return steps_per_level; }
+  /// The last level's noise sets the step sizes: it must be > 0 (checked before the first step).
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    sdeflow::detail::require(p.marginal_std(grid.back()) > 0, "annealed_langevin", "grid.back()", grid.back(),
+                             "must have sigma(t) > 0 (the last level's noise sets the step size)");
+  }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const {
     return grid.size() * steps_per_level + (denoise_last ? 1 : 0);
@@ -132,9 +138,7 @@ struct annealed_langevin {
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
     using S = scalar_of<X>;
     const auto& p = m.process();
-    const S sL = p.marginal_std(c.t_final);
-    sdeflow::detail::require(sL > 0, "annealed_langevin", "grid.back()", c.t_final,
-                             "must have sigma(t) > 0 (the last level's noise sets the step size)");
+    const S sL = p.marginal_std(c.t_final);  // > 0: validate_grid
     level(m, x, c.t, sL, 0, ws, noise);
     if (c.last()) {
       level(m, x, c.t_next, sL, steps_per_level, ws, noise);

@@ -40,10 +40,12 @@ class velocity_field {
  public:
   explicit velocity_field(Model m) : m_(std::move(m)) {}
 
-  /// out = s' x0_hat + sigma' eps_hat. Const and stateless: safe to share across threads.
+  /// out = s' x0_hat + sigma' eps_hat. Const and safe to share across threads: the x0_hat scratch is
+  /// per thread (thread_local), so a step allocates nothing once a thread has seen the batch size.
   template <State X>
   void drift(const X& x, scalar_of<X> t, X& out) const {
-    X x0(x.rows(), x.cols());
+    thread_local X x0;
+    x0.resize(x.rows(), x.cols());
     m_.predict(x, t, x0, out);
     const auto& p = m_.process();
     out = static_cast<scalar_of<X>>(marginal_std_derivative(p, t)) * out +

@@ -279,6 +279,7 @@ class gaussian_mixture {
                                    std::uint64_t offset = 0) const {
     check_times(s, sigma, "gaussian_mixture::sample");
     detail::require(n >= 0, "gaussian_mixture::sample", "n", n, "must be >= 0");
+    (void)detail::sample_end(offset, static_cast<std::uint64_t>(n), "gaussian_mixture::sample", "offset + n");
     matrix_type z(dimension(), n);
     noise.fill(z, 1, offset);
     matrix_type out(dimension(), n);
