@@ -620,6 +620,27 @@ std::vector<bad_input> files_and_diagnostics() {
       {"safetensors key above U+10FFFF (F4 90 80 80)",
        [] { (void)sdeflow::safetensors::parse(safetensors_bytes(one_tensor("\xF4\x90\x80\x80"), 4)); },
        kind::format, "invalid UTF-8 continuation byte"},
+      {"safetensors tensor of unknown dtype with reject_unknown_dtypes", [] {
+         sdeflow::safetensors_options strict;
+         strict.reject_unknown_dtypes = true;
+         (void)sdeflow::safetensors::parse(
+             safetensors_bytes(R"({"q":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4), strict);
+       },
+       kind::format, "unknown dtype \"F8_E4M3\""},
+      {"safetensors info of a skipped tensor (unknown dtype, default options)", [] {
+         (void)sdeflow::safetensors::parse(
+             safetensors_bytes(R"({"q":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4)).info("q");
+       },
+       kind::format, "\"q\" has dtype \"F8_E4M3\", which this reader does not know"},
+      {"safetensors dtype that is not a dtype name", [] {
+         (void)sdeflow::safetensors::parse(safetensors_bytes(R"({"q":{"dtype":"","shape":[4],"data_offsets":[0,4]}})", 4));
+       },
+       kind::format, "unknown dtype \"\" (not a dtype name)"},
+      {"safetensors_writer::add of a name already added", [] {
+         const Eigen::MatrixXd w = Eigen::MatrixXd::Zero(1, 1);
+         sdeflow::safetensors_writer().add("w", w).add("w", w);
+       },
+       kind::invalid, "name = w was already added"},
       {"mlp::load of a directory", [=] { (void)sdeflow::mlp<double>::load(dir); }, kind::io, "it is a directory"},
       {"safetensors_writer::save into a missing directory (was format_error)",
        [] {

@@ -12,13 +12,17 @@
 /// The reader treats its input as hostile: every number in the header is checked before it is used,
 /// and any problem is a `format_error` naming what is wrong and the byte offset where it was found:
 /// - the length prefix against the file size and a 100 MiB cap (the reference implementation's limit);
-/// - the header as strict JSON (depth-limited, duplicate keys rejected, unknown fields rejected);
+/// - the header as strict JSON in the fixed shape the format defines (io/detail/json.hpp reads it in
+///   one pass with no document tree; duplicate keys and unknown fields are rejected);
 /// - each dtype against the known names, each shape's element count (overflow-checked) times the
-///   element size against its byte range;
+///   element size against its byte range. A tensor of a dtype this reader does not know (the format
+///   keeps adding them: F8_E4M3, C64, ...) is skipped, listed in skipped() and still bounds-checked,
+///   unless safetensors_options::reject_unknown_dtypes asks for an error;
 /// - the ranges against each other and the buffer: sorted, they must tile the buffer exactly from 0
 ///   to its end, so a truncated file, trailing bytes or overlapping/holed ranges are all rejected.
-/// Values are decoded byte by byte (endian-neutral) and converted to float/double on request;
-/// F64, F32, F16 and BF16 tensors can be read as floating point.
+/// Lookups by name are hashed. Values are decoded in one pass into the caller's type (a memcpy when
+/// the stored type is the requested one on a little-endian host, else little-endian loads, so the
+/// result does not depend on the host); F64, F32, F16 and BF16 tensors can be read as floating point.
 ///
 /// \code
 ///   auto file = sdeflow::safetensors::load("model.safetensors");
@@ -27,6 +31,7 @@
 /// \endcode
 
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/io/detail/json.hpp>
 
 #include <Eigen/Core>
 
@@ -38,12 +43,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
-#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -96,257 +104,22 @@ struct tensor_info {
   }
 };
 
-namespace detail::json {
-
-/// A parsed JSON value, restricted to what a safetensors header can hold: objects (ordered, keys
-/// unique), arrays, strings and non-negative integers. Any other token is a format_error.
-struct value {
-  enum class kind { object, array, string, integer } type = kind::integer;
-  std::vector<std::string> keys;  // object: keys[i] names items[i]
-  std::vector<value> items;       // object members or array elements
-  std::string text;                                    // string
-  std::uint64_t number = 0;                            // integer
-  std::size_t offset = 0;                              // where it starts in the file
+/// How the reader treats what it does not know.
+struct safetensors_options {
+  /// A tensor whose dtype the reader does not know (the format grows: F8_E4M3, F8_E5M2, C64, ...)
+  /// is skipped by default: its byte range still takes part in the layout checks, it is listed in
+  /// skipped(), and asking for it is a format_error saying why. true rejects such a file instead.
+  bool reject_unknown_dtypes = false;
 };
 
-class parser {
- public:
-  /// `base` is the file offset of text[0], for error messages.
-  parser(std::string_view text, std::size_t base) : s_(text), base_(base) {}
-
-  value parse_document() {
-    skip_ws();
-    if (peek() != '{') fail("the header must be a JSON object starting with '{'");
-    value v = parse_value(0);
-    skip_ws();  // safetensors pads the header with trailing spaces
-    if (i_ != s_.size()) fail("unexpected characters after the header's JSON object");
-    return v;
-  }
-
- private:
-  static constexpr int max_depth = 16;
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw format_error(message("safetensors: malformed header at byte ", base_ + i_, ": ", what), base_ + i_);
-  }
-  [[nodiscard]] char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
-  void expect(char c) {
-    if (i_ >= s_.size() || s_[i_] != c) fail(message("expected '", c, "'"));
-    ++i_;
-  }
-  void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-  }
-
-  value parse_value(int depth) {
-    if (depth > max_depth) fail("nesting deeper than 16 levels");
-    skip_ws();
-    value v;
-    v.offset = base_ + i_;
-    const char c = peek();
-    if (c == '{') {
-      v.type = value::kind::object;
-      ++i_;
-      skip_ws();
-      if (peek() == '}') {
-        ++i_;
-        return v;
-      }
-      for (;;) {
-        skip_ws();
-        if (peek() != '"') fail("expected a string key");
-        std::string key = parse_string();
-        for (const auto& k : v.keys) {
-          if (k == key) fail(message("duplicate key \"", key, "\""));
-        }
-        skip_ws();
-        expect(':');
-        v.items.push_back(parse_value(depth + 1));
-        v.keys.push_back(std::move(key));
-        skip_ws();
-        if (peek() == ',') {
-          ++i_;
-          continue;
-        }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      v.type = value::kind::array;
-      ++i_;
-      skip_ws();
-      if (peek() == ']') {
-        ++i_;
-        return v;
-      }
-      for (;;) {
-        v.items.push_back(parse_value(depth + 1));
-        skip_ws();
-        if (peek() == ',') {
-          ++i_;
-          continue;
-        }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.type = value::kind::string;
-      v.text = parse_string();
-      return v;
-    }
-    if (c >= '0' && c <= '9') {
-      v.type = value::kind::integer;
-      v.number = parse_integer();
-      return v;
-    }
-    if (i_ >= s_.size()) fail("unexpected end of header");
-    fail(message("unexpected character '", c, "' (only objects, arrays, strings and non-negative integers are valid)"));
-  }
-
-  std::uint64_t parse_integer() {
-    const std::size_t start = i_;
-    std::uint64_t n = 0;
-    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-      const auto digit = static_cast<std::uint64_t>(s_[i_] - '0');
-      if (n > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) fail("integer overflows 64 bits");
-      n = n * 10 + digit;
-      ++i_;
-    }
-    if (i_ - start > 1 && s_[start] == '0') {
-      i_ = start;
-      fail("integer with a leading zero");
-    }
-    const char c = peek();
-    if (c == '.' || c == 'e' || c == 'E') fail("expected an integer, found a fraction or exponent");
-    return n;
-  }
-
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  std::uint32_t parse_hex4() {
-    if (s_.size() - i_ < 4) fail("truncated \\u escape");
-    std::uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char h = s_[i_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') v |= static_cast<std::uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= static_cast<std::uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= static_cast<std::uint32_t>(h - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-
-  /// The length of the well-formed UTF-8 sequence at byte i (RFC 3629, Table 3-7 of the Unicode
-  /// standard: no overlong forms, no surrogates, nothing above U+10FFFF), or fail.
-  std::size_t utf8_sequence(std::size_t i) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s_[k]); };
-    const unsigned char b0 = b(i);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      i_ = i;
-      fail("invalid UTF-8 lead byte in a string");
-    }
-    if (s_.size() - i < len) {
-      i_ = i;
-      fail("truncated UTF-8 sequence in a string");
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      const unsigned char lo_k = k == 1 ? lo : 0x80, hi_k = k == 1 ? hi : 0xBF;
-      if (b(i + k) < lo_k || b(i + k) > hi_k) {
-        i_ = i + k;
-        fail("invalid UTF-8 continuation byte in a string");
-      }
-    }
-    return len;
-  }
-
-  std::string parse_string() {
-    expect('"');
-    std::string out;
-    for (;;) {
-      if (i_ >= s_.size()) fail("unterminated string");
-      const char c = s_[i_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) {
-        --i_;
-        fail("control character inside a string");
-      }
-      if (static_cast<unsigned char>(c) >= 0x80) {  // a multi-byte UTF-8 sequence: validated, kept as is
-        const std::size_t start = i_ - 1, len = utf8_sequence(start);
-        out.append(s_.substr(start, len));
-        i_ = start + len;
-        continue;
-      }
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) fail("unterminated escape");
-      const char e = s_[i_++];
-      switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'u': {
-          std::uint32_t cp = parse_hex4();
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (s_.size() - i_ < 2 || s_[i_] != '\\' || s_[i_ + 1] != 'u') fail("unpaired surrogate in \\u escape");
-            i_ += 2;
-            const std::uint32_t lo = parse_hex4();
-            if (lo < 0xDC00 || lo > 0xDFFF) fail("invalid low surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            fail("unpaired low surrogate in \\u escape");
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default: --i_; fail(message("invalid escape '\\", e, "'"));
-      }
-    }
-  }
-
-  std::string_view s_;
-  std::size_t base_;
-  std::size_t i_ = 0;
+/// A tensor of a dtype the reader does not know: listed and bounds-checked, never decoded.
+struct skipped_tensor {
+  std::string name;
+  std::string dtype;  // as spelled in the header
+  std::vector<std::size_t> shape;
+  std::size_t begin = 0;
+  std::size_t end = 0;
 };
-
-}  // namespace detail::json
 
 /// A validated safetensors file held in memory.
 class safetensors {
@@ -356,7 +129,7 @@ class safetensors {
 
   /// Read and validate a file. Throws format_error (bad content, naming the path) or io_error (the
   /// path cannot be opened or read: missing, a directory, unreadable).
-  [[nodiscard]] static safetensors load(const std::string& path) {
+  [[nodiscard]] static safetensors load(const std::string& path, safetensors_options options = {}) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
       throw io_error(detail::message("safetensors: cannot read '", path, "': it is a directory"), path);
@@ -364,37 +137,61 @@ class safetensors {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(detail::message("safetensors: cannot open '", path, "'"), path);
     std::vector<unsigned char> bytes;
+    std::string failure;
     try {
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      in.seekg(0, std::ios::end);
+      const std::streamoff n = in.tellg();
+      if (n >= 0) {  // a regular file: one read of its whole size
+        bytes.resize(static_cast<std::size_t>(n));
+        in.seekg(0, std::ios::beg);
+        in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(n));
+        if (in.gcount() != n) failure = detail::message("read ", in.gcount(), " of ", n, " bytes");
+      } else {  // not seekable (a pipe): read to the end
+        in.clear();
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
     } catch (const std::exception& e) {  // libstdc++'s filebuf throws (either ABI's ios_failure) on a read error
-      throw io_error(detail::message("safetensors: reading '", path, "' failed: ", e.what()), path);
+      failure = e.what();
     }
+    if (!failure.empty()) throw io_error(detail::message("safetensors: reading '", path, "' failed: ", failure), path);
     try {
-      return parse(std::move(bytes));
+      return parse(std::move(bytes), options);
     } catch (const format_error& e) {
       throw format_error(detail::message(e.what(), " (file '", path, "')"), e.offset());
     }
   }
 
   /// Validate bytes already in memory (the whole file).
-  [[nodiscard]] static safetensors parse(std::vector<unsigned char> bytes) {
+  [[nodiscard]] static safetensors parse(std::vector<unsigned char> bytes, safetensors_options options = {}) {
     safetensors f;
     f.bytes_ = std::move(bytes);
-    f.validate();
+    f.validate(options);
     return f;
   }
 
+  /// The tensors of known dtype, in header order.
   [[nodiscard]] const std::vector<tensor_info>& tensors() const noexcept { return tensors_; }
+  /// The tensors of unknown dtype, in header order (empty unless the file has any).
+  [[nodiscard]] const std::vector<skipped_tensor>& skipped() const noexcept { return skipped_; }
   [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
   [[nodiscard]] std::size_t size_bytes() const noexcept { return bytes_.size(); }
 
-  [[nodiscard]] bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
+  /// Whether a tensor of known dtype is called `name` (a hashed lookup).
+  [[nodiscard]] bool contains(std::string_view name) const noexcept {
+    const auto it = index_.find(name);
+    return it != index_.end() && it->second.known;
+  }
 
-  /// The entry of tensor `name`; format_error when there is none.
+  /// The entry of tensor `name`; format_error when there is none or its dtype was skipped.
   [[nodiscard]] const tensor_info& info(std::string_view name) const {
-    const tensor_info* t = find(name);
-    if (t == nullptr) throw format_error(detail::message("safetensors: no tensor named \"", name, "\""), 0);
-    return *t;
+    const auto it = index_.find(name);
+    if (it == index_.end()) throw format_error(detail::message("safetensors: no tensor named \"", name, "\""), 0);
+    if (!it->second.known) {
+      const skipped_tensor& s = skipped_[it->second.at];
+      throw format_error(detail::message("safetensors: tensor \"", name, "\" has dtype \"", s.dtype,
+                                         "\", which this reader does not know, so it was skipped"), s.begin);
+    }
+    return tensors_[it->second.at];
   }
 
   /// A metadata value; format_error when the key is absent.
@@ -410,9 +207,9 @@ class safetensors {
   template <std::floating_point S>
   [[nodiscard]] std::vector<S> values(std::string_view name) const {
     const tensor_info& t = info(name);
+    require_floating(t);
     std::vector<S> out(t.elements());
-    const unsigned char* p = bytes_.data() + t.begin;
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<S>(decode(t.dtype, p + i * size_of(t.dtype), t));
+    decode_into(t, out.data());
     return out;
   }
 
@@ -422,12 +219,11 @@ class safetensors {
                                                                         Eigen::Index cols) const {
     const tensor_info& t = info(name);
     require_shape(t, {static_cast<std::size_t>(rows), static_cast<std::size_t>(cols)});
-    const std::vector<S> v = values<S>(name);
-    Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> m(rows, cols);
-    for (Eigen::Index r = 0; r < rows; ++r) {
-      for (Eigen::Index c = 0; c < cols; ++c) m(r, c) = v[static_cast<std::size_t>(r * cols + c)];
-    }
-    return m;
+    require_floating(t);
+    // The file is row-major: decode straight into row-major storage, then one layout copy.
+    Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m(rows, cols);
+    decode_into(t, m.data());
+    return Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>(m);
   }
 
   /// A 2-D floating-point tensor of any shape.
@@ -446,8 +242,10 @@ class safetensors {
   [[nodiscard]] Eigen::Matrix<S, Eigen::Dynamic, 1> vector(std::string_view name, Eigen::Index size) const {
     const tensor_info& t = info(name);
     require_shape(t, {static_cast<std::size_t>(size)});
-    const std::vector<S> v = values<S>(name);
-    return Eigen::Map<const Eigen::Matrix<S, Eigen::Dynamic, 1>>(v.data(), size);
+    require_floating(t);
+    Eigen::Matrix<S, Eigen::Dynamic, 1> v(size);
+    decode_into(t, v.data());
+    return v;
   }
 
   /// A 1-D floating-point tensor of any length.
@@ -464,12 +262,14 @@ class safetensors {
  private:
   safetensors() = default;
 
-  [[nodiscard]] const tensor_info* find(std::string_view name) const noexcept {
-    for (const auto& t : tensors_) {
-      if (t.name == name) return &t;
-    }
-    return nullptr;
-  }
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct slot {
+    bool known = true;   // tensors_ or skipped_
+    std::size_t at = 0;  // index into that list
+  };
 
   static void require_shape(const tensor_info& t, std::vector<std::size_t> want) {
     if (t.shape != want) {
@@ -483,12 +283,21 @@ class safetensors {
     }
   }
 
+  static void require_floating(const tensor_info& t) {
+    const auto d = t.dtype;
+    if (d != tensor_dtype::f64 && d != tensor_dtype::f32 && d != tensor_dtype::f16 && d != tensor_dtype::bf16) {
+      throw format_error(detail::message("safetensors: tensor \"", t.name, "\" has dtype ", to_string(d),
+                                         "; only F64, F32, F16 and BF16 can be read as floating point"), t.begin);
+    }
+  }
+
   static std::uint64_t load_le(const unsigned char* p, std::size_t n) noexcept {
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
     return v;
   }
 
+  /// IEEE 754 binary16 to float, exactly (every half is a float).
   static float half_to_float(std::uint16_t h) noexcept {
     const std::uint32_t sign = (h >> 15) & 1u, exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
     float mag;
@@ -502,15 +311,43 @@ class safetensors {
     return sign ? -mag : mag;
   }
 
-  static double decode(tensor_dtype d, const unsigned char* p, const tensor_info& t) {
-    switch (d) {
-      case tensor_dtype::f64: return std::bit_cast<double>(load_le(p, 8));
-      case tensor_dtype::f32: return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(p, 4)));
-      case tensor_dtype::f16: return half_to_float(static_cast<std::uint16_t>(load_le(p, 2)));
-      case tensor_dtype::bf16: return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(p, 2) << 16));
-      default:
-        throw format_error(detail::message("safetensors: tensor \"", t.name, "\" has dtype ", to_string(d),
-                                           "; only F64, F32, F16 and BF16 can be read as floating point"), t.begin);
+  /// n elements stored as `Stored` (Width bytes, little-endian) at p, converted into out. When the
+  /// stored type is S and the host is little-endian, the bytes are the values: one memcpy.
+  template <class Stored, std::size_t Width, class S, class Decode>
+  static void convert(const unsigned char* p, std::size_t n, S* out, Decode decode) {
+    if constexpr (std::is_same_v<Stored, S> && std::endian::native == std::endian::little) {
+      std::memcpy(out, p, n * sizeof(S));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<S>(decode(p + i * Width));
+    }
+  }
+
+  /// Decode a floating-point tensor (checked by require_floating) into out[0, elements).
+  template <std::floating_point S>
+  void decode_into(const tensor_info& t, S* out) const {
+    const std::size_t n = t.elements();
+    if (n == 0) return;
+    const unsigned char* p = bytes_.data() + t.begin;
+    switch (t.dtype) {
+      case tensor_dtype::f64:
+        convert<double, 8>(p, n, out, [](const unsigned char* q) { return std::bit_cast<double>(load_le(q, 8)); });
+        break;
+      case tensor_dtype::f32:
+        convert<float, 4>(p, n, out, [](const unsigned char* q) {
+          return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(q, 4)));
+        });
+        break;
+      case tensor_dtype::f16:
+        convert<std::uint16_t, 2>(p, n, out, [](const unsigned char* q) {
+          return half_to_float(static_cast<std::uint16_t>(load_le(q, 2)));
+        });
+        break;
+      case tensor_dtype::bf16:  // the top half of a binary32
+        convert<std::uint16_t, 2>(p, n, out, [](const unsigned char* q) {
+          return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(q, 2) << 16));
+        });
+        break;
+      default: require_floating(t);
     }
   }
 
@@ -518,7 +355,16 @@ class safetensors {
     throw format_error("safetensors: " + what, offset);
   }
 
-  void validate() {
+  /// Dtype names are upper-case letters, digits and '_' (F32, BF16, F8_E4M3).
+  static bool dtype_name(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (const char c : s) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+  }
+
+  void validate(const safetensors_options& options) {
     const std::size_t size = bytes_.size();
     if (size < 8) fail(size, detail::message("file is ", size, " bytes; it must hold at least the 8-byte header length"));
     const std::uint64_t n = load_le(bytes_.data(), 8);
@@ -532,41 +378,49 @@ class safetensors {
     }
     const std::size_t data_start = 8 + static_cast<std::size_t>(n);
     const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + 8, static_cast<std::size_t>(n));
-    const detail::json::value root = detail::json::parser(text, 8).parse_document();
-
-    for (std::size_t i = 0; i < root.keys.size(); ++i) {
-      const std::string& key = root.keys[i];
-      const detail::json::value& v = root.items[i];
+    detail::json::cursor c(text, 8, "safetensors: malformed header");
+    if (c.peek() != '{') c.fail("the header must be a JSON object starting with '{'");
+    bool seen_metadata = false;
+    c.object([&](const std::string& key, std::size_t key_offset) {
       if (key == "__metadata__") {
-        if (v.type != detail::json::value::kind::object) fail(v.offset, "__metadata__ must be an object");
-        for (std::size_t k = 0; k < v.keys.size(); ++k) {
-          const std::string& mk = v.keys[k];
-          const detail::json::value& mv = v.items[k];
-          if (mv.type != detail::json::value::kind::string) {
-            fail(mv.offset, detail::message("__metadata__ value of \"", mk, "\" must be a string"));
+        if (seen_metadata) c.fail_at(key_offset, "duplicate key \"__metadata__\"");
+        seen_metadata = true;
+        if (c.peek() != '{') c.fail("__metadata__ must be an object");
+        c.object([&](const std::string& mk, std::size_t mk_offset) {
+          if (c.peek() != '"') c.fail(detail::message("__metadata__ value of \"", mk, "\" must be a string"));
+          if (!metadata_.emplace(mk, c.string()).second) {
+            c.fail_at(mk_offset, detail::message("duplicate key \"", mk, "\" in __metadata__"));
           }
-          metadata_.emplace(mk, mv.text);
-        }
-        continue;
+        });
+        return;
       }
-      tensors_.push_back(parse_entry(key, v, data_start));
-    }
+      if (index_.find(std::string_view(key)) != index_.end()) {
+        c.fail_at(key_offset, detail::message("duplicate key \"", key, "\""));
+      }
+      read_entry(c, key, data_start, options);
+    });
+    if (!c.at_end()) c.fail("unexpected characters after the header's JSON object");  // padding is spaces
 
     // The ranges must tile the byte buffer exactly: no overlap, no hole, nothing after the last.
-    std::vector<const tensor_info*> order;
-    order.reserve(tensors_.size());
-    for (const auto& t : tensors_) order.push_back(&t);
-    std::sort(order.begin(), order.end(), [](const tensor_info* a, const tensor_info* b) {
-      return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+    struct range {
+      std::size_t begin, end;
+      const std::string* name;
+    };
+    std::vector<range> order;
+    order.reserve(tensors_.size() + skipped_.size());
+    for (const auto& t : tensors_) order.push_back({t.begin, t.end, &t.name});
+    for (const auto& t : skipped_) order.push_back({t.begin, t.end, &t.name});
+    std::sort(order.begin(), order.end(), [](const range& a, const range& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
     });
     std::size_t cursor = data_start;
-    for (const tensor_info* t : order) {
-      if (t->begin != cursor) {
-        fail(t->begin, detail::message("tensor \"", t->name, "\" starts at buffer offset ", t->begin - data_start,
-                                       t->begin < cursor ? ", overlapping the previous tensor" : ", leaving a hole",
-                                       " (expected ", cursor - data_start, ")"));
+    for (const range& t : order) {
+      if (t.begin != cursor) {
+        fail(t.begin, detail::message("tensor \"", *t.name, "\" starts at buffer offset ", t.begin - data_start,
+                                      t.begin < cursor ? ", overlapping the previous tensor" : ", leaving a hole",
+                                      " (expected ", cursor - data_start, ")"));
       }
-      cursor = t->end;
+      cursor = t.end;
     }
     if (cursor > size) {
       fail(size, detail::message("file is truncated: the tensors need a ", cursor - data_start,
@@ -578,76 +432,98 @@ class safetensors {
     }
   }
 
-  static tensor_info parse_entry(const std::string& key, const detail::json::value& v, std::size_t data_start) {
-    using kind = detail::json::value::kind;
-    if (v.type != kind::object) fail(v.offset, detail::message("entry \"", key, "\" must be an object"));
-    tensor_info t;
-    t.name = key;
-    const detail::json::value* dtype = nullptr;
-    const detail::json::value* shape = nullptr;
-    const detail::json::value* offsets = nullptr;
-    for (std::size_t i = 0; i < v.keys.size(); ++i) {
-      const std::string& field = v.keys[i];
-      const detail::json::value& fv = v.items[i];
-      if (field == "dtype") dtype = &fv;
-      else if (field == "shape") shape = &fv;
-      else if (field == "data_offsets") offsets = &fv;
-      else fail(fv.offset, detail::message("entry \"", key, "\" has an unknown field \"", field, "\""));
+  /// One tensor entry {"dtype": ..., "shape": [...], "data_offsets": [b, e]}, added to the lists.
+  void read_entry(detail::json::cursor& c, const std::string& key, std::size_t data_start,
+                  const safetensors_options& options) {
+    if (c.peek() != '{') c.fail(detail::message("entry \"", key, "\" must be an object"));
+    const std::size_t entry_offset = c.offset();
+    std::string dtype;
+    std::vector<std::size_t> shape;
+    std::uint64_t count = 1, b = 0, e = 0;
+    std::size_t dtype_offset = 0, shape_offset = 0, offsets_offset = 0;
+    bool has_dtype = false, has_shape = false, has_offsets = false;
+    const auto once = [&](bool& seen, const std::string& field, std::size_t at) {
+      if (seen) c.fail_at(at, detail::message("entry \"", key, "\" has a duplicate key \"", field, "\""));
+      seen = true;
+    };
+    c.object([&](const std::string& field, std::size_t field_offset) {
+      if (field == "dtype") {
+        once(has_dtype, field, field_offset);
+        dtype_offset = c.offset();
+        if (c.peek() != '"') c.fail(detail::message("dtype of \"", key, "\" must be a string"));
+        dtype = c.string();
+      } else if (field == "shape") {
+        once(has_shape, field, field_offset);
+        shape_offset = c.offset();
+        if (c.peek() != '[') c.fail(detail::message("shape of \"", key, "\" must be an array"));
+        const std::string what = detail::message("a dimension in the shape of \"", key, "\"");
+        c.array([&] {
+          const std::size_t dim_offset = c.offset();
+          const std::uint64_t dim = c.integer(what);
+          if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim) {
+            c.fail_at(dim_offset, detail::message("shape of \"", key, "\" overflows 64 bits"));
+          }
+          count *= dim;
+          shape.push_back(static_cast<std::size_t>(dim));
+        });
+      } else if (field == "data_offsets") {
+        once(has_offsets, field, field_offset);
+        offsets_offset = c.offset();
+        const std::string bad = detail::message("data_offsets of \"", key, "\" must be [begin, end]");
+        if (c.peek() != '[') c.fail(bad);
+        std::size_t k = 0;
+        const std::string what = detail::message("data_offsets of \"", key, "\"");
+        c.array([&] {
+          if (k == 2) c.fail(bad);
+          (k++ == 0 ? b : e) = c.integer(what);
+        });
+        if (k != 2) c.fail_at(offsets_offset, bad);
+      } else {
+        c.fail_at(field_offset, detail::message("entry \"", key, "\" has an unknown field \"", field, "\""));
+      }
+    });
+    if (!has_dtype || !has_shape || !has_offsets) {
+      c.fail_at(entry_offset, detail::message("entry \"", key, "\" needs dtype, shape and data_offsets"));
     }
-    if (dtype == nullptr || shape == nullptr || offsets == nullptr) {
-      fail(v.offset, detail::message("entry \"", key, "\" needs dtype, shape and data_offsets"));
+    if (e < b) c.fail_at(offsets_offset, detail::message("data_offsets of \"", key, "\" are [", b, ", ", e, "]: end < begin"));
+    // Offsets beyond any addressable file are rejected here; the tiling check compares with the size.
+    if (e > std::numeric_limits<std::size_t>::max() - data_start) {
+      c.fail_at(offsets_offset, detail::message("data_offsets of \"", key, "\" are out of range"));
     }
-    if (dtype->type != kind::string) fail(dtype->offset, detail::message("dtype of \"", key, "\" must be a string"));
+
     static constexpr std::array all{tensor_dtype::f64, tensor_dtype::f32, tensor_dtype::f16, tensor_dtype::bf16,
                                     tensor_dtype::i64, tensor_dtype::i32, tensor_dtype::i16, tensor_dtype::i8,
                                     tensor_dtype::u64, tensor_dtype::u32, tensor_dtype::u16, tensor_dtype::u8,
                                     tensor_dtype::boolean};
-    bool known = false;
-    for (auto d : all) {
-      if (dtype->text == to_string(d)) {
-        t.dtype = d;
-        known = true;
+    const auto* known = std::find_if(all.begin(), all.end(), [&](tensor_dtype d) { return dtype == to_string(d); });
+    const std::size_t begin = data_start + static_cast<std::size_t>(b), end = data_start + static_cast<std::size_t>(e);
+    if (known == all.end()) {
+      if (options.reject_unknown_dtypes || !dtype_name(dtype)) {
+        c.fail_at(dtype_offset, detail::message("tensor \"", key, "\" has unknown dtype \"", dtype, "\"",
+                                                options.reject_unknown_dtypes ? " (reject_unknown_dtypes is set)"
+                                                                              : " (not a dtype name)"));
       }
+      index_.emplace(key, slot{false, skipped_.size()});
+      skipped_.push_back(skipped_tensor{key, std::move(dtype), std::move(shape), begin, end});
+      return;
     }
-    if (!known) fail(dtype->offset, detail::message("tensor \"", key, "\" has unknown dtype \"", dtype->text, "\""));
-
-    if (shape->type != kind::array) fail(shape->offset, detail::message("shape of \"", key, "\" must be an array"));
-    std::uint64_t count = 1;
-    for (const auto& dim : shape->items) {
-      if (dim.type != kind::integer) fail(dim.offset, detail::message("shape of \"", key, "\" must hold integers"));
-      if (dim.number != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim.number) {
-        fail(dim.offset, detail::message("shape of \"", key, "\" overflows 64 bits"));
-      }
-      count *= dim.number;
-      t.shape.push_back(static_cast<std::size_t>(dim.number));
-    }
-    const std::uint64_t esize = size_of(t.dtype);
+    const std::uint64_t esize = size_of(*known);
     if (count > std::numeric_limits<std::uint64_t>::max() / esize) {
-      fail(shape->offset, detail::message("byte size of \"", key, "\" overflows 64 bits"));
+      c.fail_at(shape_offset, detail::message("byte size of \"", key, "\" overflows 64 bits"));
     }
     const std::uint64_t nbytes = count * esize;
-
-    if (offsets->type != kind::array || offsets->items.size() != 2 || offsets->items[0].type != kind::integer ||
-        offsets->items[1].type != kind::integer) {
-      fail(offsets->offset, detail::message("data_offsets of \"", key, "\" must be [begin, end]"));
-    }
-    const std::uint64_t b = offsets->items[0].number, e = offsets->items[1].number;
-    if (e < b) fail(offsets->offset, detail::message("data_offsets of \"", key, "\" are [", b, ", ", e, "]: end < begin"));
     if (e - b != nbytes) {
-      fail(offsets->offset, detail::message("tensor \"", key, "\" (", to_string(t.dtype), ", ", count,
-                                            " elements) needs ", nbytes, " bytes but data_offsets span ", e - b));
+      c.fail_at(offsets_offset, detail::message("tensor \"", key, "\" (", to_string(*known), ", ", count,
+                                                " elements) needs ", nbytes, " bytes but data_offsets span ", e - b));
     }
-    // Offsets beyond any addressable file are rejected here; the tiling check compares with the size.
-    if (e > std::numeric_limits<std::size_t>::max() - data_start) {
-      fail(offsets->offset, detail::message("data_offsets of \"", key, "\" are out of range"));
-    }
-    t.begin = data_start + static_cast<std::size_t>(b);
-    t.end = data_start + static_cast<std::size_t>(e);
-    return t;
+    index_.emplace(key, slot{true, tensors_.size()});
+    tensors_.push_back(tensor_info{key, *known, std::move(shape), begin, end});
   }
 
   std::vector<unsigned char> bytes_;
   std::vector<tensor_info> tensors_;
+  std::vector<skipped_tensor> skipped_;
+  std::unordered_map<std::string, slot, string_hash, std::equal_to<>> index_;
   std::map<std::string, std::string> metadata_;
 };
 
@@ -665,6 +541,9 @@ class safetensors_writer {
                     "must be 1 for a 1-D tensor");
     detail::require(name != "__metadata__" && !name.empty(), "safetensors_writer::add", "name", name,
                     "must be non-empty and not __metadata__");
+    detail::require(!names_.contains(name), "safetensors_writer::add", "name", name,
+                    "was already added (a safetensors header cannot hold a key twice)");
+    names_.insert(name);
     entry e{name, dtype, {}, {}};
     if (as_vector) e.shape = {static_cast<std::size_t>(m.rows())};
     else e.shape = {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
@@ -759,6 +638,7 @@ class safetensors_writer {
     out.push_back('"');
   }
   std::vector<entry> entries_;
+  std::unordered_set<std::string> names_;
   std::map<std::string, std::string> metadata_;
 };
 
