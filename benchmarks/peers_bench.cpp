@@ -204,6 +204,28 @@ void BM_mlp_forward(benchmark::State& state) {
   per_item(state, 4096.0);
 }
 
+/// Parse a header of range(0) one-element tensors and look every name up (#13: the reader was
+/// quadratic in the tensor count). Items are tensors.
+void BM_safetensors_parse(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  sdeflow::safetensors_writer writer;
+  Eigen::VectorXd v(1);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < n; ++i) {
+    v(0) = static_cast<double>(i);
+    names.push_back("layer." + std::to_string(i) + ".bias");
+    writer.add(names.back(), v, sdeflow::tensor_dtype::f32, true);
+  }
+  const std::vector<unsigned char> bytes = writer.bytes();
+  for (auto _ : state) {
+    const auto f = sdeflow::safetensors::parse(bytes);
+    double sum = 0;
+    for (const auto& name : names) sum += f.vector<double>(name, 1)(0);
+    benchmark::DoNotOptimize(sum);
+  }
+  per_item(state, static_cast<double>(n));
+}
+
 void run_dpm(benchmark::State& state, const sdeflow::execution& exec) {
   static const sdeflow::edm_process<> edm;
   static const auto score = sdeflow::exact_score(sdeflow::gaussian_mixture<>::ring(8, 4.0, 0.3), edm);
@@ -252,6 +274,7 @@ BENCHMARK(BM_lorenz_sdeflow)->Name("Lorenz/sdeflow_rk4")->Unit(benchmark::kMicro
 BENCHMARK(BM_lorenz_bare_steps)->Name("Lorenz/sdeflow_rk4_steps_without_driver")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<float>)->Name("MLP/sdeflow_forward_f32_4096")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_mlp_forward<double>)->Name("MLP/sdeflow_forward_f64_4096")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_safetensors_parse)->Name("IO/safetensors_parse_and_lookup")->ArgName("tensors")->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_dpm_whole)->Name("DPM/sdeflow_whole_batch_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_dpm_tiles)->Name("DPM/sdeflow_tiles_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 BENCHMARK(BM_dpm_two_threads)->Name("DPM/sdeflow_2_threads_1e6")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
