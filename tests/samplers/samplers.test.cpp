@@ -3,6 +3,11 @@
 // anisotropic d = 8 mixture) at its recommended step count, within standard-error bounds.
 #include "samplers/sampler_support.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 using sdeflow_test::check_matches_mixture;
 using sdeflow_test::exact_model;
 
@@ -76,12 +81,13 @@ TEST_CASE("samplers on VE, sub-VP and a log-SNR schedule", "[samplers][statistic
     const sdeflow::ve_process<> ve(0.01, 50.0);
     const auto mv = exact_model(mix, ve);
     const auto xv = sdeflow::initial_noise(ve, mix.dimension(), n, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 10});
-    check_matches_mixture(mix, sdeflow::sample_dpmpp_2m(mv, xv, sdeflow::log_snr_schedule(ve, 1.0, 1e-3, 25)).samples, 1.0,
-                          ve.marginal_std(1e-3));
+    check_matches_mixture(mix, sdeflow::sample_dpmpp_2m(mv, xv, sdeflow::log_snr_schedule(ve, 1.0, 1e-3, 50)).samples, 1.0,
+                          ve.marginal_std(1e-3), "DPM-Solver++(2M), VE, 50 log-SNR steps");
     const sdeflow::sub_vp_process<> svp;
     const auto ms = exact_model(mix, svp);
     const auto xs = sdeflow::initial_noise(svp, mix.dimension(), n, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 11});
-    check_matches_mixture(mix, sdeflow::sample_ddim(ms, xs, sdeflow::quadratic_schedule(1.0, 0.0, 100)).samples, 1.0, 0.0);
+    check_matches_mixture(mix, sdeflow::sample_ddim(ms, xs, sdeflow::quadratic_schedule(1.0, 0.0, 100)).samples, 1.0, 0.0,
+                          "DDIM, sub-VP, 100 quadratic steps");
   });
 }
 
@@ -133,5 +139,78 @@ TEST_CASE("flow matching: the rectified-flow velocity ODE with Euler / Heun / RK
     check_matches_mixture(mix, sdeflow::sample_flow(u, x, sdeflow::uniform_schedule(1.0, 0.0, 400), sdeflow::euler{}).samples, 1.0, 0.0);
     check_matches_mixture(mix, sdeflow::sample_flow(u, x, sdeflow::uniform_schedule(1.0, 0.0, 50), sdeflow::heun{}).samples, 1.0, 0.0);
     check_matches_mixture(mix, sdeflow::sample_flow(u, x, sdeflow::uniform_schedule(1.0, 0.0, 25), sdeflow::rk4{}).samples, 1.0, 0.0);
+  });
+}
+
+namespace {
+
+/// Mutant "off-by-one sigma": the exact data prediction evaluated at the grid point after t (the
+/// noise level the step goes to) instead of at t, the indexing slip of sigmas[i + 1] for sigmas[i].
+template <class P>
+auto model_one_level_late(const sdeflow::gaussian_mixture<>& mix, const P& p, const sdeflow::time_grid<>& grid) {
+  auto score = sdeflow::exact_score(mix, p);
+  return sdeflow::model(p,
+                        [score, pts = grid.points()](const Eigen::MatrixXd& x, double t) {
+                          const auto it = std::find(pts.begin(), pts.end(), t);
+                          if (it == pts.end() || it + 1 == pts.end()) {
+                            throw std::logic_error("the off-by-one mutant was called off its grid");
+                          }
+                          return score.denoise(x, *(it + 1));
+                        },
+                        sdeflow::prediction::data);
+}
+
+/// A grid without its last point: the mutant "skipped last step".
+sdeflow::time_grid<> without_last_step(const sdeflow::time_grid<>& grid) {
+  std::vector<double> pts = grid.points();
+  pts.pop_back();
+  return sdeflow::time_grid<>::from_points(pts);
+}
+
+}  // namespace
+
+TEST_CASE("negative controls: the mixture battery rejects an off-by-one sigma / noise x 1.1 / a skipped last step",
+          "[samplers][statistical][mutants]") {
+  // Each mutant runs the configuration of a battery case above (same process, grid, start and seed),
+  // which passes unmutated; the same check must now fail on both mixtures, at either test size.
+  on_both_mixtures([&](const sdeflow::gaussian_mixture<>& mix) {
+    {  // DPM-Solver++(2M) on VE, 50 log-SNR steps ("samplers on VE, sub-VP and a log-SNR schedule").
+      const sdeflow::ve_process<> ve(0.01, 50.0);
+      const auto grid = sdeflow::log_snr_schedule(ve, 1.0, 1e-3, 50);
+      const auto xv = sdeflow::initial_noise(ve, mix.dimension(), n, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 10});
+      const std::string why = sdeflow_test::mixture_mismatch(
+          mix, sdeflow::sample_dpmpp_2m(model_one_level_late(mix, ve, grid), xv, grid).samples, 1.0, ve.marginal_std(1e-3));
+      INFO("off-by-one sigma: " << why);
+      CHECK_FALSE(why.empty());
+    }
+    {  // DDPM with the forward variance on VP, 200 steps, every injected draw scaled by 1.1.
+      const sdeflow::vp_process<> vp;
+      const auto x = sdeflow::initial_noise(vp, mix.dimension(), n, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 1});
+      const std::string why = sdeflow_test::mixture_mismatch(
+          mix,
+          sdeflow::sample_ddpm(exact_model(mix, vp), x, sdeflow::uniform_schedule(1.0, 0.0, 200),
+                               sdeflow::ddpm_variance::forward, {.seed = 3, .temperature = 1.1})
+              .samples,
+          1.0, 0.0);
+      INFO("noise x 1.1: " << why);
+      CHECK_FALSE(why.empty());
+    }
+    {  // Rectified flow with RK4, 25 steps, stopping one step short of t = 0.
+      const sdeflow::rectified_flow<> rf;
+      const auto exact = sdeflow::exact_score(mix, rf);
+      const sdeflow::model u(rf,
+                             [exact, rf](const Eigen::MatrixXd& x, double t) {
+                               const Eigen::MatrixXd x0 = exact.denoise(x, t);
+                               const Eigen::MatrixXd eps = (x - (1 - t) * x0) / t;  // t > 0 on the cut grid
+                               return sdeflow::to_prediction(rf, sdeflow::prediction::flow, x, x0, eps, t);
+                             },
+                             sdeflow::prediction::flow);
+      const auto x = sdeflow::initial_noise(rf, mix.dimension(), n, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 17});
+      const auto cut = without_last_step(sdeflow::uniform_schedule(1.0, 0.0, 25));
+      const std::string why =
+          sdeflow_test::mixture_mismatch(mix, sdeflow::sample_flow(u, x, cut, sdeflow::rk4{}).samples, 1.0, 0.0);
+      INFO("skipped last step: " << why);
+      CHECK_FALSE(why.empty());
+    }
   });
 }
