@@ -49,4 +49,19 @@ inline constexpr double k_sigma = 5.0;
     CHECK(std::fabs(est_ - exp_) <= ::sdeflow_test::k_sigma * se_);                               \
   } while (0)
 
+/// A fitted convergence order (sdeflow::order_estimate) against the theoretical order p:
+/// |slope - p| <= k_sigma * SE, where SE is the weighted fit's standard error (from the per-level
+/// standard errors, inflated by the residual scatter when the levels stray from a line), and the band
+/// must be narrow enough to tell p from p +- 1/2 (k_sigma * SE <= 1/4): a wrong order cannot pass
+/// because the estimate is noisy, and a right one is not held to a margin its noise cannot meet.
+#define CHECK_ORDER(estimate, order)                                                                      \
+  do {                                                                                                    \
+    const auto& e_ = (estimate);                                                                          \
+    const double p_ = static_cast<double>(order);                                                         \
+    INFO("slope " << e_.slope << " +- " << e_.standard_error << ", order " << p_                          \
+                  << ", z = " << (e_.slope - p_) / e_.standard_error);                                    \
+    CHECK(std::fabs(e_.slope - p_) <= ::sdeflow_test::k_sigma * e_.standard_error);                       \
+    CHECK(::sdeflow_test::k_sigma * e_.standard_error <= 0.25);                                           \
+  } while (0)
+
 }  // namespace sdeflow_test
