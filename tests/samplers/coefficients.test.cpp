@@ -27,14 +27,14 @@ auto edm_model() {
   return sdeflow::model(sdeflow::edm_process<>(80.0), constant_denoiser{c_data}, sdeflow::prediction::data);
 }
 
-/// Does x' = c + A (x - c) + B z hold in law over the columns of y (per row: mean and variance)?
-bool matches(const X& y, double A, double B, std::string& why) {
+/// Does x' = want_mean + B z hold in law over the columns of y (per row: mean and variance)?
+bool matches_law(const X& y, const Eigen::Vector2d& want_means, double B, std::string& why) {
   const auto n = static_cast<double>(y.cols());
   bool ok = true;
   for (Eigen::Index i = 0; i < y.rows(); ++i) {
     const double mean = y.row(i).mean();
     const double var = (y.row(i).array() - mean).square().sum() / (n - 1);
-    const double want_mean = c_data(i) + A * (x_start(i) - c_data(i));
+    const double want_mean = want_means(i);
     const double want_var = B * B;
     const bool m_ok = std::fabs(mean - want_mean) <= sdeflow_test::k_sigma * std::max(B, 1e-300) / std::sqrt(n) ||
                       (B == 0 && std::fabs(mean - want_mean) < 1e-12);
@@ -46,6 +46,11 @@ bool matches(const X& y, double A, double B, std::string& why) {
     }
   }
   return ok;
+}
+
+/// Does x' = c + A (x - c) + B z hold in law over the columns of y?
+bool matches(const X& y, double A, double B, std::string& why) {
+  return matches_law(y, c_data + A * (x_start - c_data), B, why);
 }
 
 template <class Smp>
@@ -160,6 +165,38 @@ TEST_CASE("one-step coefficients: Euler-Maruyama on the reverse SDE (Song et al.
   const bool ok = matches(one_step(sdeflow::samplers::reverse_sde<>{}, s, sn), 1 + 2 * h / s, std::sqrt(2 * s * std::fabs(h)), why);
   INFO(why);
   CHECK(ok);
+}
+
+TEST_CASE("one-step coefficients: DDPM on VP with the posterior and the forward variance (Ho et al. 2020, Eq. 6-7)",
+          "[samplers][coefficients]") {
+  // In the paper's notation, with abar = s(t)^2 at the step's start and abar_prev = s(t')^2 at its end:
+  // alpha = abar / abar_prev, beta = 1 - alpha; the posterior q(x' | x, x0) has mean
+  // sqrt(abar_prev) beta / (1 - abar) x0 + sqrt(alpha) (1 - abar_prev) / (1 - abar) x and variance
+  // beta_tilde = (1 - abar_prev) / (1 - abar) beta; "forward" keeps that mean with variance beta.
+  const sdeflow::vp_process<> vp;
+  const auto m = sdeflow::model(vp, constant_denoiser{c_data}, sdeflow::prediction::data);
+  const Eigen::Index n = sdeflow_test::scaled<Eigen::Index>(40000, 4000);
+  for (const auto& [t, tn] : {std::pair{0.5, 0.4}, std::pair{0.9, 0.3}}) {
+    const double abar = vp.mean_scale(t) * vp.mean_scale(t), abar_prev = vp.mean_scale(tn) * vp.mean_scale(tn);
+    const double alpha = abar / abar_prev, beta = 1 - alpha;
+    const Eigen::Vector2d mean = std::sqrt(abar_prev) * beta / (1 - abar) * c_data +
+                                 std::sqrt(alpha) * (1 - abar_prev) / (1 - abar) * x_start;
+    const double beta_tilde = (1 - abar_prev) / (1 - abar) * beta;
+    for (const auto variance : {sdeflow::ddpm_variance::posterior, sdeflow::ddpm_variance::forward}) {
+      const bool forward = variance == sdeflow::ddpm_variance::forward;
+      INFO("t " << t << " -> " << tn << (forward ? ", forward variance" : ", posterior variance"));
+      const X y = sdeflow::sample(sdeflow::samplers::ddpm{variance}, m, X(x_start.replicate(1, n)),
+                                  sdeflow::time_grid<>::from_points({t, tn}), {.seed = 21})
+                      .samples;
+      std::string why;
+      const bool ok = matches_law(y, mean, std::sqrt(forward ? beta : beta_tilde), why);
+      INFO(why);
+      CHECK(ok);
+      // The mutant: the other variance (they differ by the factor (1 - abar_prev) / (1 - abar)).
+      std::string why_not;
+      CHECK_FALSE(matches_law(y, mean, std::sqrt(forward ? beta_tilde : beta), why_not));
+    }
+  }
 }
 
 TEST_CASE("few steps: eta changes the law of Euler ancestral over N = 3 steps", "[samplers][coefficients]") {
