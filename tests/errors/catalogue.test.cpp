@@ -213,6 +213,26 @@ std::vector<bad_input> processes() {
 
 std::vector<bad_input> noise() {
   return {
+      {"integrate whose steps x substeps pass 2^32 (was: thrown at step 2^19, state half-integrated)",
+       [] {
+         X x = X::Zero(1, 2);
+         const auto sys = sdeflow::sde([](const X& y, double) { return X(-y); }, [](double) { return 1.0; });
+         (void)sdeflow::integrate(sdeflow::euler_maruyama{}, sys, x,
+                                  sdeflow::time_grid<>::uniform(0.0, 1.0, (std::size_t{1} << 19) + 1),
+                                  sdeflow::brownian_increments(1, 0, 0, std::uint64_t{1} << 13));
+       },
+       kind::invalid, "524289 noise draws with brownian_increments substeps = 8192"},
+      {"sample with options.noise whose substeps leave fewer draws than the grid needs",
+       [] {
+         const sdeflow::edm_process<> edm(80.0);
+         const sdeflow::model m(edm, [](const X& y, double) { return X(X::Zero(y.rows(), y.cols())); },
+                                sdeflow::prediction::data);
+         sdeflow::sampler_options<X> opt;
+         opt.noise = sdeflow::counter_noise(3, 0, 0, std::uint64_t{1} << 31);
+         (void)sdeflow::sample(sdeflow::samplers::euler_ancestral{}, m, X(X::Zero(1, 2)),
+                               sdeflow::time_grid<>::from_points({2.0, 1.0, 0.5, 0.0}), opt);
+       },
+       kind::invalid, "sample: 4 noise draws with brownian_increments substeps = 2147483648"},
       {"normal_source::fill with sample_offset near 2^64 (offset + cols wraps)",
        [] {
          X z(2, 3);

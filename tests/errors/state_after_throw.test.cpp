@@ -84,3 +84,47 @@ TEST_CASE("state after a throw: the samplers never touch the caller's x_T", "[er
   CHECK_THROWS_AS(run.step(), user_failure);
   CHECK_THROWS_WITH(run.step(), Catch::Contains("an earlier step threw"));
 }
+
+TEST_CASE("state after a throw: a run whose noise counters would pass 2^32 fails before its first step", "[errors][state]") {
+  // brownian_increments with r sub-steps uses counters k r .. k r + r - 1 for step k; 2^19 + 1 steps
+  // of 2^13 sub-steps need counters past 2^32. The check used to fire at step 2^19, after four billion
+  // normals and with the state half-integrated; now nothing is drawn and nothing moves.
+  std::size_t drift_calls = 0;
+  const auto sys = sdeflow::sde(
+      [&](const X& x, double) {
+        ++drift_calls;
+        return X(-x);
+      },
+      [](double) { return 1.0; });
+  const X x0 = X::Constant(1, 3, 2.0);
+  X x = x0;
+  const auto grid = sdeflow::time_grid<>::uniform(0.0, 1.0, (std::size_t{1} << 19) + 1);
+  CHECK_THROWS_WITH(sdeflow::integrate(sdeflow::euler_maruyama{}, sys, x, grid,
+                                       sdeflow::brownian_increments(1, 0, 0, std::uint64_t{1} << 13)),
+                    Catch::Contains("integrate: 524289 noise draws with brownian_increments substeps = 8192"));
+  CHECK(drift_calls == 0);
+  CHECK((x - x0).cwiseAbs().maxCoeff() == 0.0);
+  // Controls: the boundary is exact (2^19 draws of 2^13 sub-steps fit), and a short run with the
+  // same source goes through (a check that always threw would fail both).
+  const sdeflow::brownian_increments wide(1, 0, 0, std::uint64_t{1} << 13);
+  CHECK_NOTHROW(wide.check_draws(std::uint64_t{1} << 19, "control"));
+  CHECK_THROWS_AS(wide.check_draws((std::uint64_t{1} << 19) + 1, "control"), sdeflow::invalid_argument);
+  CHECK_NOTHROW(sdeflow::integrate(sdeflow::euler_maruyama{}, sys, x, sdeflow::time_grid<>::uniform(0.0, 1.0, 4), wide));
+  CHECK(drift_calls == 4);
+
+  // The samplers: a source given in the options is asked the same before the first step.
+  const sdeflow::edm_process<> edm(80.0);
+  std::size_t model_calls = 0;
+  const sdeflow::model m(edm,
+                         [&](const X& y, double) {
+                           ++model_calls;
+                           return X(X::Zero(y.rows(), y.cols()));
+                         },
+                         sdeflow::prediction::data);
+  sdeflow::sampler_options<X> opt;
+  opt.noise = sdeflow::counter_noise(3, 0, 0, std::uint64_t{1} << 31);
+  CHECK_THROWS_WITH(sdeflow::sample(sdeflow::samplers::euler_ancestral{}, m, x0,
+                                    sdeflow::time_grid<>::from_points({2.0, 1.0, 0.5, 0.0}), opt),
+                    Catch::Contains("sample: 4 noise draws with brownian_increments substeps = 2147483648"));
+  CHECK(model_calls == 0);
+}

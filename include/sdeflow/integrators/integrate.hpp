@@ -207,6 +207,7 @@ integration_report integrate(const execution& exec, const Stepper& stepper, cons
     using N = std::remove_cvref_t<Noise>;
     const Eigen::Index tile = detail::integrate_tile_width<Sys, X>(exec, x, detail::splits_by_columns(noise));
     if (detail::empty_batch(x)) return {};
+    detail::check_draws(noise, grid.steps(), "integrate");
     if (tile == 0) {
       // A const source is copied (its draws are a function of the keys, so the copy gives the same ones).
       using Held = std::conditional_t<std::is_const_v<std::remove_reference_t<Noise>>, N, N&>;

@@ -104,6 +104,15 @@ class brownian_increments {
                                source_.stream(), substeps_);
   }
 
+  /// Throws invalid_argument, before a run, when draws 0 .. count - 1 would need counters past 2^32
+  /// (count x substeps); the drivers call it so a run never fails part-way on this.
+  void check_draws(std::uint64_t count, const char* where) const {
+    if (count > detail::index_limit / substeps_) {
+      throw invalid_argument(detail::message(where, ": ", count, " noise draws with brownian_increments substeps = ",
+                                             substeps_, " need counters past 2^32"));
+    }
+  }
+
   [[nodiscard]] const normal_source& source() const noexcept { return source_; }
   [[nodiscard]] std::uint64_t sample_offset() const noexcept { return offset_; }
   [[nodiscard]] std::uint64_t substeps() const noexcept { return substeps_; }

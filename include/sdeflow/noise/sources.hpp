@@ -52,6 +52,14 @@ void brownian_step(N& noise, std::size_t k, scalar_of<W> t, scalar_of<W> h, W& d
     dW *= std::sqrt(std::fabs(h));
   }
 }
+
+/// Before a run: can `noise` serve draws 0 .. count - 1? A source with a bounded key space says so
+/// through the optional hook n.check_draws(count, where) (throwing invalid_argument), so a run that
+/// would pass its limit fails before the first step instead of part-way through, state untouched.
+template <class N>
+void check_draws(const N& noise, std::uint64_t count, const char* where) {
+  if constexpr (requires { noise.check_draws(count, where); }) noise.check_draws(count, where);
+}
 }  // namespace detail
 
 /// Replays a table of draws: draw k is table[k].
@@ -167,6 +175,11 @@ class noise_source {
   /// Brownian increment of draw k over [t, t + h]: the source's own when it has one, else sqrt(|h|) z.
   void increment(std::size_t k, scalar_of<X> t, scalar_of<X> h, X& dW) { get().increment(k, t, h, dW); }
 
+  /// Throws invalid_argument when the held source cannot serve draws 0 .. count - 1 (detail::check_draws).
+  void check_draws(std::uint64_t count, const char* where) const {
+    if (p_) p_->check_draws(count, where);
+  }
+
  private:
   struct base {
     virtual ~base() = default;
@@ -175,6 +188,7 @@ class noise_source {
     [[nodiscard]] virtual std::unique_ptr<base> clone() const = 0;
     [[nodiscard]] virtual bool splits() const noexcept = 0;
     [[nodiscard]] virtual std::unique_ptr<base> columns_from(std::uint64_t j0) const = 0;
+    virtual void check_draws(std::uint64_t count, const char* where) const = 0;
   };
   template <class N>
   struct holder final : base {
@@ -184,6 +198,7 @@ class noise_source {
     void increment(std::size_t k, scalar_of<X> t, scalar_of<X> h, X& dW) override { detail::brownian_step(n, k, t, h, dW); }
     [[nodiscard]] std::unique_ptr<base> clone() const override { return std::make_unique<holder>(n); }
     [[nodiscard]] bool splits() const noexcept override { return detail::ColumnSplittable<N>; }
+    void check_draws(std::uint64_t count, const char* where) const override { detail::check_draws(n, count, where); }
     [[nodiscard]] std::unique_ptr<base> columns_from(std::uint64_t j0) const override {
       if constexpr (detail::ColumnSplittable<N>) {
         return std::make_unique<holder>(n.columns_from(j0));

@@ -451,6 +451,7 @@ class sampling_run {
       throw invalid_argument(detail::message("sample: grid.steps() = ", grid_.steps(), " with ", draws,
                                              " noise draws per step needs noise counters past 2^32"));
     }
+    if (opt_.noise) opt_.noise.check_draws((grid_.steps() + 1) * draws, "sample");
     return tile;
   }
 
