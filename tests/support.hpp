@@ -52,8 +52,11 @@ inline constexpr double k_sigma = 5.0;
 /// A fitted convergence order (sdeflow::order_estimate) against the theoretical order p:
 /// |slope - p| <= k_sigma * SE, where SE is the weighted fit's standard error (from the per-level
 /// standard errors, inflated by the residual scatter when the levels stray from a line), and the band
-/// must be narrow enough to tell p from p +- 1/2 (k_sigma * SE <= 1/4): a wrong order cannot pass
+/// must be narrow enough to tell p from p +- 1/4 (k_sigma * SE <= 0.15): a wrong order cannot pass
 /// because the estimate is noisy, and a right one is not held to a margin its noise cannot meet.
+/// Levels driven by one set of paths have correlated errors, and a ladder that is not yet asymptotic
+/// has a bias the SE does not see: each test picks its ladder so that the closed-form errors (where
+/// there are some) show the asymptotic slope, and says so.
 #define CHECK_ORDER(estimate, order)                                                                      \
   do {                                                                                                    \
     const auto& e_ = (estimate);                                                                          \
@@ -61,7 +64,7 @@ inline constexpr double k_sigma = 5.0;
     INFO("slope " << e_.slope << " +- " << e_.standard_error << ", order " << p_                          \
                   << ", z = " << (e_.slope - p_) / e_.standard_error);                                    \
     CHECK(std::fabs(e_.slope - p_) <= ::sdeflow_test::k_sigma * e_.standard_error);                       \
-    CHECK(::sdeflow_test::k_sigma * e_.standard_error <= 0.25);                                           \
+    CHECK(::sdeflow_test::k_sigma * e_.standard_error <= 0.15);                                           \
   } while (0)
 
 }  // namespace sdeflow_test

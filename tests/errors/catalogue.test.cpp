@@ -232,7 +232,7 @@ std::vector<bad_input> noise() {
          (void)sdeflow::sample(sdeflow::samplers::euler_ancestral{}, m, X(X::Zero(1, 2)),
                                sdeflow::time_grid<>::from_points({2.0, 1.0, 0.5, 0.0}), opt);
        },
-       kind::invalid, "sample: 4 noise draws with brownian_increments substeps = 2147483648"},
+       kind::invalid, "grid.steps() = 3, 1 draws per step, one more step's worth in reserve): 4 noise draws with brownian_increments substeps = 2147483648"},
       {"normal_source::fill with sample_offset near 2^64 (offset + cols wraps)",
        [] {
          X z(2, 3);
@@ -640,22 +640,28 @@ std::vector<bad_input> files_and_diagnostics() {
       {"safetensors key above U+10FFFF (F4 90 80 80)",
        [] { (void)sdeflow::safetensors::parse(safetensors_bytes(one_tensor("\xF4\x90\x80\x80"), 4)); },
        kind::format, "invalid UTF-8 continuation byte"},
-      {"safetensors tensor of unknown dtype with reject_unknown_dtypes", [] {
+      {"safetensors tensor of an undecoded dtype with reject_undecoded_dtypes", [] {
          sdeflow::safetensors_options strict;
-         strict.reject_unknown_dtypes = true;
+         strict.reject_undecoded_dtypes = true;
          (void)sdeflow::safetensors::parse(
              safetensors_bytes(R"({"q":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4), strict);
        },
-       kind::format, "unknown dtype \"F8_E4M3\""},
-      {"safetensors info of a skipped tensor (unknown dtype, default options)", [] {
+       kind::format, "\"q\" has dtype \"F8_E4M3\", which this reader does not decode"},
+      {"safetensors info of a skipped tensor (undecoded dtype, default options)", [] {
          (void)sdeflow::safetensors::parse(
              safetensors_bytes(R"({"q":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4)).info("q");
        },
-       kind::format, "\"q\" has dtype \"F8_E4M3\", which this reader does not know"},
-      {"safetensors dtype that is not a dtype name", [] {
+       kind::format, "\"q\" has dtype \"F8_E4M3\", which this reader does not decode, so it was skipped"},
+      {"safetensors dtype the format does not define (empty)", [] {
          (void)sdeflow::safetensors::parse(safetensors_bytes(R"({"q":{"dtype":"","shape":[4],"data_offsets":[0,4]}})", 4));
        },
-       kind::format, "unknown dtype \"\" (not a dtype name)"},
+       kind::format, "unknown dtype \"\" (not one the safetensors format defines)"},
+      {"safetensors dimension above 2^63 - 1 in an empty tensor (was: Eigen::Index overflow in matrix())",
+       [] {
+         (void)sdeflow::safetensors::parse(
+             safetensors_bytes(R"({"w":{"dtype":"F64","shape":[9223372036854775808,0],"data_offsets":[0,0]}})", 0));
+       },
+       kind::format, "has a dimension 9223372036854775808 above 2^63 - 1"},
       {"safetensors_writer::add of a name already added", [] {
          const Eigen::MatrixXd w = Eigen::MatrixXd::Zero(1, 1);
          sdeflow::safetensors_writer().add("w", w).add("w", w);

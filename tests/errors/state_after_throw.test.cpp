@@ -104,6 +104,12 @@ TEST_CASE("state after a throw: a run whose noise counters would pass 2^32 fails
                     Catch::Contains("integrate: 524289 noise draws with brownian_increments substeps = 8192"));
   CHECK(drift_calls == 0);
   CHECK((x - x0).cwiseAbs().maxCoeff() == 0.0);
+  // Through a recorder the wrapped source is asked the same (it used to be lost there).
+  CHECK_THROWS_WITH(sdeflow::integrate(sdeflow::euler_maruyama{}, sys, x, grid,
+                                       sdeflow::noise_recorder<sdeflow::brownian_increments, X>(
+                                           sdeflow::brownian_increments(1, 0, 0, std::uint64_t{1} << 13))),
+                    Catch::Contains("524289 noise draws with brownian_increments substeps = 8192"));
+  CHECK(drift_calls == 0);
   // Controls: the boundary is exact (2^19 draws of 2^13 sub-steps fit), and a short run with the
   // same source goes through (a check that always threw would fail both).
   const sdeflow::brownian_increments wide(1, 0, 0, std::uint64_t{1} << 13);
@@ -125,6 +131,6 @@ TEST_CASE("state after a throw: a run whose noise counters would pass 2^32 fails
   opt.noise = sdeflow::counter_noise(3, 0, 0, std::uint64_t{1} << 31);
   CHECK_THROWS_WITH(sdeflow::sample(sdeflow::samplers::euler_ancestral{}, m, x0,
                                     sdeflow::time_grid<>::from_points({2.0, 1.0, 0.5, 0.0}), opt),
-                    Catch::Contains("sample: 4 noise draws with brownian_increments substeps = 2147483648"));
+                    Catch::Contains("grid.steps() = 3, 1 draws per step, one more step's worth in reserve): 4 noise draws with brownian_increments substeps = 2147483648"));
   CHECK(model_calls == 0);
 }

@@ -97,7 +97,11 @@ TEST_CASE("safetensors: malformed files are rejected with a message naming the p
   CHECK_THAT(what_of(raw_file("{" + ok_entry + ",}", 8)), Catch::Contains("expected a string key"));
   CHECK_THAT(what_of(raw_file("{" + ok_entry + "," + ok_entry + "}", 8)), Catch::Contains("duplicate key"));
   CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"f32","shape":[2],"data_offsets":[0,8]}})", 8)),
-             Catch::Contains("unknown dtype \"f32\" (not a dtype name)"));
+             Catch::Contains("unknown dtype \"f32\" (not one the safetensors format defines)"));
+  CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"F22","shape":[2],"data_offsets":[0,8]}})", 8)),
+             Catch::Contains("unknown dtype \"F22\""));  // a flipped byte in "F32" is not skipped
+  CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"F64","shape":[9223372036854775808,0],"data_offsets":[0,0]}})", 0)),
+             Catch::Contains("has a dimension 9223372036854775808 above 2^63 - 1"));
   CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8)),
              Catch::Contains("entry \"a\" has a duplicate key \"dtype\""));
   CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8,8]}})", 8)),
@@ -190,7 +194,7 @@ TEST_CASE("safetensors: random byte flips give a valid file or a format_error an
   CHECK(accepted > 0);   // data-byte flips leave a valid file
 }
 
-TEST_CASE("safetensors: a tensor of unknown dtype is skipped and still bounds-checked unless rejected", "[io]") {
+TEST_CASE("safetensors: a tensor of a dtype the reader does not decode is skipped and still checked unless rejected", "[io]") {
   // "q" is two F8_E4M3 bytes (a dtype this reader does not decode) between two F32 tensors.
   const std::string header =
       R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"q":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[8,10]},)"
@@ -210,19 +214,27 @@ TEST_CASE("safetensors: a tensor of unknown dtype is skipped and still bounds-ch
   CHECK(f.skipped()[0].end - f.skipped()[0].begin == 2);
   CHECK_FALSE(f.contains("q"));
   CHECK(f.contains("c"));
-  CHECK_THROWS_WITH(f.info("q"), Catch::Contains("dtype \"F8_E4M3\", which this reader does not know"));
+  CHECK_THROWS_WITH(f.info("q"), Catch::Contains("dtype \"F8_E4M3\", which this reader does not decode"));
   CHECK(f.vector<float>("a", 2) == Eigen::Vector2f(1.0f, 2.0f));
   CHECK(f.values<double>("c") == std::vector<double>{3.0});  // the range after the skipped one
 
   sdeflow::safetensors_options strict;
-  strict.reject_unknown_dtypes = true;
+  strict.reject_undecoded_dtypes = true;
   CHECK_THROWS_WITH(sdeflow::safetensors::parse(file, strict),
-                    Catch::Contains("unknown dtype \"F8_E4M3\" (reject_unknown_dtypes is set)"));
+                    Catch::Contains("dtype \"F8_E4M3\", which this reader does not decode (reject_undecoded_dtypes is set)"));
   // A skipped tensor's range takes part in the layout checks: overlapping "a" is still rejected.
   CHECK_THAT(what_of(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"q":{"dtype":"C64","shape":[1],"data_offsets":[4,12]}})", 12)),
              Catch::Contains("overlapping"));
   CHECK_THAT(what_of(raw_file(R"({"q":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}})", 12)),
              Catch::Contains("oversized"));
+  // Their sizes are checked too, packed sub-byte types included: four F4 values fill 2 bytes, three
+  // F6 values fill 18 bits (not whole bytes), and a C64 needs 8 bytes per element.
+  CHECK(what_of(raw_file(R"({"q":{"dtype":"F4","shape":[2,2],"data_offsets":[0,2]}})", 2)).empty());
+  CHECK(what_of(raw_file(R"({"q":{"dtype":"F6_E2M3","shape":[4],"data_offsets":[0,3]}})", 3)).empty());
+  CHECK_THAT(what_of(raw_file(R"({"q":{"dtype":"F6_E2M3","shape":[3],"data_offsets":[0,3]}})", 3)),
+             Catch::Contains("(F6_E2M3, 3 elements of 6 bits) does not fill its data_offsets span of 3 bytes"));
+  CHECK_THAT(what_of(raw_file(R"({"q":{"dtype":"C64","shape":[2],"data_offsets":[0,8]}})", 8)),
+             Catch::Contains("does not fill its data_offsets span of 8 bytes"));
 }
 
 TEST_CASE("safetensors: each dtype decodes into float and double alike", "[io]") {
@@ -242,10 +254,11 @@ TEST_CASE("safetensors: each dtype decodes into float and double alike", "[io]")
 }
 
 TEST_CASE("safetensors: a header of 100k tensors parses and every name is found", "[io]") {
-  // The reader keeps no document tree and checks duplicates and looks names up by hash. The old
-  // reader's linear scan per key made this quadratic (40k tensors took 2.7 s; 100k would take
-  // ~17 s, and minutes under ASan). Nothing is timed here: the case checks that every name is
-  // indexed and that the parse completes at a size where a quadratic path would stand out.
+  // The reader keeps no document tree, finds duplicates by sorting and looks names up by binary
+  // search. The old reader's linear scan per key made this quadratic (the issue measured 2.7 s to
+  // parse 40k tensors; here 40k took 5.66 s with a lookup of every name, docs/benchmarks.md). Nothing
+  // is timed: the case checks that every name is indexed and that the parse completes at a size
+  // where a quadratic path would stand out (minutes under ASan).
   const std::size_t n = 100000;
   sdeflow::safetensors_writer writer;
   Eigen::VectorXd v(1);

@@ -181,7 +181,7 @@ TEST_CASE("negative controls: the mixture battery rejects an off-by-one sigma / 
       const std::string why = sdeflow_test::mixture_mismatch(
           mix, sdeflow::sample_dpmpp_2m(model_one_level_late(mix, ve, grid), xv, grid).samples, 1.0, ve.marginal_std(1e-3));
       INFO("off-by-one sigma: " << why);
-      CHECK_FALSE(why.empty());
+      CHECK_THAT(why, Catch::Contains("within-mode distance"));  // the late denoiser leaves noise in each mode
     }
     {  // DDPM with the forward variance on VP, 200 steps, every injected draw scaled by 1.1.
       const sdeflow::vp_process<> vp;
@@ -193,7 +193,7 @@ TEST_CASE("negative controls: the mixture battery rejects an off-by-one sigma / 
               .samples,
           1.0, 0.0);
       INFO("noise x 1.1: " << why);
-      CHECK_FALSE(why.empty());
+      CHECK_THAT(why, Catch::Contains("within-mode distance"));  // on the ring the only statistic that sees it
     }
     {  // Rectified flow with RK4, 25 steps, stopping one step short of t = 0.
       const sdeflow::rectified_flow<> rf;
@@ -210,7 +210,7 @@ TEST_CASE("negative controls: the mixture battery rejects an off-by-one sigma / 
       const std::string why =
           sdeflow_test::mixture_mismatch(mix, sdeflow::sample_flow(u, x, cut, sdeflow::rk4{}).samples, 1.0, 0.0);
       INFO("skipped last step: " << why);
-      CHECK_FALSE(why.empty());
+      CHECK_THAT(why, Catch::Contains("cov "));  // x_{0.04} = 0.96 x_0 + 0.04 eps: the spread shrinks by 8%
     }
   });
 }

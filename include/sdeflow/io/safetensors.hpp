@@ -14,13 +14,15 @@
 /// - the length prefix against the file size and a 100 MiB cap (the reference implementation's limit);
 /// - the header as strict JSON in the fixed shape the format defines (io/detail/json.hpp reads it in
 ///   one pass with no document tree; duplicate keys and unknown fields are rejected);
-/// - each dtype against the known names, each shape's element count (overflow-checked) times the
-///   element size against its byte range. A tensor of a dtype this reader does not know (the format
-///   keeps adding them: F8_E4M3, C64, ...) is skipped, listed in skipped() and still bounds-checked,
-///   unless safetensors_options::reject_unknown_dtypes asks for an error;
+/// - each dtype against the names the format defines, each shape's element count (overflow-checked,
+///   every dimension addressable) times the element size against its byte range. A tensor of a dtype
+///   the format defines but this reader does not decode (F8_E4M3, F8_E5M2, F8_E8M0, the FNUZ forms,
+///   F6_E2M3, F6_E3M2, F4, C64) is skipped with its size checked and listed in skipped(), unless
+///   safetensors_options::reject_undecoded_dtypes asks for an error; any other name is an error;
 /// - the ranges against each other and the buffer: sorted, they must tile the buffer exactly from 0
 ///   to its end, so a truncated file, trailing bytes or overlapping/holed ranges are all rejected.
-/// Lookups by name are hashed. Values are decoded in one pass into the caller's type (a memcpy when
+/// Names are indexed by sorting (duplicates found in O(n log n), lookups in O(log n), and no hash an
+/// adversary could flood with collisions). Values are decoded in one pass into the caller's type (a memcpy when
 /// the stored type is the requested one on a little-endian host, else little-endian loads, so the
 /// result does not depend on the host); F64, F32, F16 and BF16 tensors can be read as floating point.
 ///
@@ -43,14 +45,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <iterator>
 #include <limits>
 #include <map>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -104,15 +104,16 @@ struct tensor_info {
   }
 };
 
-/// How the reader treats what it does not know.
+/// How the reader treats tensors it cannot decode.
 struct safetensors_options {
-  /// A tensor whose dtype the reader does not know (the format grows: F8_E4M3, F8_E5M2, C64, ...)
-  /// is skipped by default: its byte range still takes part in the layout checks, it is listed in
-  /// skipped(), and asking for it is a format_error saying why. true rejects such a file instead.
-  bool reject_unknown_dtypes = false;
+  /// A tensor of a dtype the format defines but this reader does not decode (8-, 6- and 4-bit
+  /// floats, complex) is skipped by default: its size is checked against its shape, its byte range
+  /// takes part in the layout checks, it is listed in skipped(), and asking for it is a format_error
+  /// saying why. true rejects such a file instead. A name the format does not define is always an error.
+  bool reject_undecoded_dtypes = false;
 };
 
-/// A tensor of a dtype the reader does not know: listed and bounds-checked, never decoded.
+/// A tensor of a dtype the reader does not decode: listed and bounds-checked, never decoded.
 struct skipped_tensor {
   std::string name;
   std::string dtype;  // as spelled in the header
@@ -139,17 +140,25 @@ class safetensors {
     std::vector<unsigned char> bytes;
     std::string failure;
     try {
+      // Read to the end in large chunks; the size the file reports is only a capacity hint (procfs
+      // and pipes report 0 or a page).
       in.seekg(0, std::ios::end);
-      const std::streamoff n = in.tellg();
-      if (n >= 0) {  // a regular file: one read of its whole size
-        bytes.resize(static_cast<std::size_t>(n));
-        in.seekg(0, std::ios::beg);
-        in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(n));
-        if (in.gcount() != n) failure = detail::message("read ", in.gcount(), " of ", n, " bytes");
-      } else {  // not seekable (a pipe): read to the end
-        in.clear();
-        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      const std::streamoff hint = in.tellg();
+      in.clear();
+      in.seekg(0, std::ios::beg);
+      in.clear();
+      if (hint > 0) bytes.reserve(static_cast<std::size_t>(hint));
+      constexpr std::size_t chunk = std::size_t{1} << 20;
+      for (;;) {
+        const std::size_t at = bytes.size();
+        bytes.resize(at + chunk);
+        in.read(reinterpret_cast<char*>(bytes.data() + at), static_cast<std::streamsize>(chunk));
+        bytes.resize(at + static_cast<std::size_t>(in.gcount()));
+        if (!in) break;
       }
+      if (in.bad()) failure = "the stream reported an error";
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (const std::exception& e) {  // libstdc++'s filebuf throws (either ABI's ios_failure) on a read error
       failure = e.what();
     }
@@ -171,27 +180,27 @@ class safetensors {
 
   /// The tensors of known dtype, in header order.
   [[nodiscard]] const std::vector<tensor_info>& tensors() const noexcept { return tensors_; }
-  /// The tensors of unknown dtype, in header order (empty unless the file has any).
+  /// The tensors of a dtype this reader does not decode, in header order (usually empty).
   [[nodiscard]] const std::vector<skipped_tensor>& skipped() const noexcept { return skipped_; }
   [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
   [[nodiscard]] std::size_t size_bytes() const noexcept { return bytes_.size(); }
 
-  /// Whether a tensor of known dtype is called `name` (a hashed lookup).
+  /// Whether a tensor of a decoded dtype is called `name` (O(log n)).
   [[nodiscard]] bool contains(std::string_view name) const noexcept {
-    const auto it = index_.find(name);
-    return it != index_.end() && it->second.known;
+    const slot* at = find(name);
+    return at != nullptr && at->known;
   }
 
   /// The entry of tensor `name`; format_error when there is none or its dtype was skipped.
   [[nodiscard]] const tensor_info& info(std::string_view name) const {
-    const auto it = index_.find(name);
-    if (it == index_.end()) throw format_error(detail::message("safetensors: no tensor named \"", name, "\""), 0);
-    if (!it->second.known) {
-      const skipped_tensor& s = skipped_[it->second.at];
+    const slot* at = find(name);
+    if (at == nullptr) throw format_error(detail::message("safetensors: no tensor named \"", name, "\""), 0);
+    if (!at->known) {
+      const skipped_tensor& s = skipped_[at->at];
       throw format_error(detail::message("safetensors: tensor \"", name, "\" has dtype \"", s.dtype,
-                                         "\", which this reader does not know, so it was skipped"), s.begin);
+                                         "\", which this reader does not decode, so it was skipped"), s.begin);
     }
-    return tensors_[it->second.at];
+    return tensors_[at->at];
   }
 
   /// A metadata value; format_error when the key is absent.
@@ -262,14 +271,22 @@ class safetensors {
  private:
   safetensors() = default;
 
-  struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   struct slot {
-    bool known = true;   // tensors_ or skipped_
-    std::size_t at = 0;  // index into that list
+    bool known = true;           // tensors_ or skipped_
+    std::size_t at = 0;          // index into that list
+    std::size_t key_offset = 0;  // where its key starts in the file
   };
+
+  [[nodiscard]] std::string_view name_of(const slot& s) const noexcept {
+    return s.known ? std::string_view(tensors_[s.at].name) : std::string_view(skipped_[s.at].name);
+  }
+
+  /// Binary search of the sorted index.
+  [[nodiscard]] const slot* find(std::string_view name) const noexcept {
+    const auto it = std::lower_bound(index_.begin(), index_.end(), name,
+                                     [this](const slot& s, std::string_view n) { return name_of(s) < n; });
+    return it != index_.end() && name_of(*it) == name ? &*it : nullptr;
+  }
 
   static void require_shape(const tensor_info& t, std::vector<std::size_t> want) {
     if (t.shape != want) {
@@ -355,13 +372,22 @@ class safetensors {
     throw format_error("safetensors: " + what, offset);
   }
 
-  /// Dtype names are upper-case letters, digits and '_' (F32, BF16, F8_E4M3).
-  static bool dtype_name(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (const char c : s) {
-      if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  /// Bits per element of a dtype the format defines but this reader does not decode; 0 for any
+  /// other name. Sub-byte types are packed: their element count times bits must fill whole bytes.
+  static unsigned undecoded_bits(std::string_view s) noexcept {
+    static constexpr std::array<std::pair<std::string_view, unsigned>, 9> table{{{"F8_E4M3", 8},
+                                                                                 {"F8_E5M2", 8},
+                                                                                 {"F8_E8M0", 8},
+                                                                                 {"F8_E4M3FNUZ", 8},
+                                                                                 {"F8_E5M2FNUZ", 8},
+                                                                                 {"F6_E2M3", 6},
+                                                                                 {"F6_E3M2", 6},
+                                                                                 {"F4", 4},
+                                                                                 {"C64", 64}}};
+    for (const auto& [name, bits] : table) {
+      if (name == s) return bits;
     }
-    return true;
+    return 0;
   }
 
   void validate(const safetensors_options& options) {
@@ -394,12 +420,21 @@ class safetensors {
         });
         return;
       }
-      if (index_.find(std::string_view(key)) != index_.end()) {
-        c.fail_at(key_offset, detail::message("duplicate key \"", key, "\""));
-      }
-      read_entry(c, key, data_start, options);
+      read_entry(c, key, key_offset, data_start, options);
     });
     if (!c.at_end()) c.fail("unexpected characters after the header's JSON object");  // padding is spaces
+
+    // The index: sorted by name (then file position), so a duplicate is the later of two neighbours.
+    std::sort(index_.begin(), index_.end(), [this](const slot& a, const slot& b) {
+      const std::string_view na = name_of(a), nb = name_of(b);
+      return na != nb ? na < nb : a.key_offset < b.key_offset;
+    });
+    for (std::size_t i = 1; i < index_.size(); ++i) {
+      if (name_of(index_[i]) == name_of(index_[i - 1])) {
+        fail(index_[i].key_offset, detail::message("malformed header at byte ", index_[i].key_offset,
+                                                   ": duplicate key \"", name_of(index_[i]), "\""));
+      }
+    }
 
     // The ranges must tile the byte buffer exactly: no overlap, no hole, nothing after the last.
     struct range {
@@ -433,7 +468,7 @@ class safetensors {
   }
 
   /// One tensor entry {"dtype": ..., "shape": [...], "data_offsets": [b, e]}, added to the lists.
-  void read_entry(detail::json::cursor& c, const std::string& key, std::size_t data_start,
+  void read_entry(detail::json::cursor& c, const std::string& key, std::size_t key_offset, std::size_t data_start,
                   const safetensors_options& options) {
     if (c.peek() != '{') c.fail(detail::message("entry \"", key, "\" must be an object"));
     const std::size_t entry_offset = c.offset();
@@ -456,10 +491,13 @@ class safetensors {
         once(has_shape, field, field_offset);
         shape_offset = c.offset();
         if (c.peek() != '[') c.fail(detail::message("shape of \"", key, "\" must be an array"));
-        const std::string what = detail::message("a dimension in the shape of \"", key, "\"");
         c.array([&] {
           const std::size_t dim_offset = c.offset();
-          const std::uint64_t dim = c.integer(what);
+          const std::uint64_t dim = c.integer("a dimension in the shape of", key);
+          // Every dimension must be an Eigen::Index (a zero elsewhere makes the byte count 0).
+          if (dim > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max())) {
+            c.fail_at(dim_offset, detail::message("shape of \"", key, "\" has a dimension ", dim, " above 2^63 - 1"));
+          }
           if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim) {
             c.fail_at(dim_offset, detail::message("shape of \"", key, "\" overflows 64 bits"));
           }
@@ -469,15 +507,14 @@ class safetensors {
       } else if (field == "data_offsets") {
         once(has_offsets, field, field_offset);
         offsets_offset = c.offset();
-        const std::string bad = detail::message("data_offsets of \"", key, "\" must be [begin, end]");
-        if (c.peek() != '[') c.fail(bad);
+        const auto bad = [&] { return detail::message("data_offsets of \"", key, "\" must be [begin, end]"); };
+        if (c.peek() != '[') c.fail(bad());
         std::size_t k = 0;
-        const std::string what = detail::message("data_offsets of \"", key, "\"");
         c.array([&] {
-          if (k == 2) c.fail(bad);
-          (k++ == 0 ? b : e) = c.integer(what);
+          if (k == 2) c.fail(bad());
+          (k++ == 0 ? b : e) = c.integer("data_offsets of", key);
         });
-        if (k != 2) c.fail_at(offsets_offset, bad);
+        if (k != 2) c.fail_at(offsets_offset, bad());
       } else {
         c.fail_at(field_offset, detail::message("entry \"", key, "\" has an unknown field \"", field, "\""));
       }
@@ -498,12 +535,24 @@ class safetensors {
     const auto* known = std::find_if(all.begin(), all.end(), [&](tensor_dtype d) { return dtype == to_string(d); });
     const std::size_t begin = data_start + static_cast<std::size_t>(b), end = data_start + static_cast<std::size_t>(e);
     if (known == all.end()) {
-      if (options.reject_unknown_dtypes || !dtype_name(dtype)) {
-        c.fail_at(dtype_offset, detail::message("tensor \"", key, "\" has unknown dtype \"", dtype, "\"",
-                                                options.reject_unknown_dtypes ? " (reject_unknown_dtypes is set)"
-                                                                              : " (not a dtype name)"));
+      const unsigned bits = undecoded_bits(dtype);
+      if (bits == 0) {
+        c.fail_at(dtype_offset, detail::message("tensor \"", key, "\" has unknown dtype \"", dtype,
+                                                "\" (not one the safetensors format defines)"));
       }
-      index_.emplace(key, slot{false, skipped_.size()});
+      if (options.reject_undecoded_dtypes) {
+        c.fail_at(dtype_offset, detail::message("tensor \"", key, "\" has dtype \"", dtype,
+                                                "\", which this reader does not decode (reject_undecoded_dtypes is set)"));
+      }
+      // count * bits must fill whole bytes and match the range (count <= 2^64 - 1, so count / 8 * bits
+      // and (count % 8) * bits cannot overflow when the total fits).
+      const std::uint64_t whole = count / 8, rest = count % 8;
+      if (whole > (std::numeric_limits<std::uint64_t>::max() - 8) / bits || (rest * bits) % 8 != 0 ||
+          whole * bits + rest * bits / 8 != e - b) {
+        c.fail_at(offsets_offset, detail::message("tensor \"", key, "\" (", dtype, ", ", count, " elements of ", bits,
+                                                  " bits) does not fill its data_offsets span of ", e - b, " bytes"));
+      }
+      index_.push_back(slot{false, skipped_.size(), key_offset});
       skipped_.push_back(skipped_tensor{key, std::move(dtype), std::move(shape), begin, end});
       return;
     }
@@ -516,14 +565,14 @@ class safetensors {
       c.fail_at(offsets_offset, detail::message("tensor \"", key, "\" (", to_string(*known), ", ", count,
                                                 " elements) needs ", nbytes, " bytes but data_offsets span ", e - b));
     }
-    index_.emplace(key, slot{true, tensors_.size()});
+    index_.push_back(slot{true, tensors_.size(), key_offset});
     tensors_.push_back(tensor_info{key, *known, std::move(shape), begin, end});
   }
 
   std::vector<unsigned char> bytes_;
   std::vector<tensor_info> tensors_;
   std::vector<skipped_tensor> skipped_;
-  std::unordered_map<std::string, slot, string_hash, std::equal_to<>> index_;
+  std::vector<slot> index_;  // sorted by name
   std::map<std::string, std::string> metadata_;
 };
 

@@ -57,7 +57,7 @@ void brownian_step(N& noise, std::size_t k, scalar_of<W> t, scalar_of<W> h, W& d
 /// through the optional hook n.check_draws(count, where) (throwing invalid_argument), so a run that
 /// would pass its limit fails before the first step instead of part-way through, state untouched.
 template <class N>
-void check_draws(const N& noise, std::uint64_t count, const char* where) {
+void check_draws(N& noise, std::uint64_t count, const char* where) {
   if constexpr (requires { noise.check_draws(count, where); }) noise.check_draws(count, where);
 }
 }  // namespace detail
@@ -104,6 +104,14 @@ class noise_recorder {
     src_->normal(k, t, t_next, z);
     if (table_->size() <= k) table_->resize(static_cast<std::size_t>(k) + 1);
     (*table_)[static_cast<std::size_t>(k)] = z;
+  }
+
+  /// Forwards the wrapped source's check (detail::check_draws), and bounds k by 2^32 as normal() does.
+  void check_draws(std::uint64_t count, const char* where) const {
+    if (count > detail::index_limit) {
+      throw invalid_argument(detail::message(where, ": ", count, " noise draws pass the recorder's limit of 2^32"));
+    }
+    detail::check_draws(*src_, count, where);
   }
 
   [[nodiscard]] const std::vector<X>& table() const noexcept { return *table_; }

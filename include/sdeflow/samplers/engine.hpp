@@ -65,6 +65,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -451,7 +452,12 @@ class sampling_run {
       throw invalid_argument(detail::message("sample: grid.steps() = ", grid_.steps(), " with ", draws,
                                              " noise draws per step needs noise counters past 2^32"));
     }
-    if (opt_.noise) opt_.noise.check_draws((grid_.steps() + 1) * draws, "sample");
+    if (opt_.noise) {
+      // The same count as above: every step's draws plus one step's worth for a final level.
+      const std::string where = detail::message("sample (grid.steps() = ", grid_.steps(), ", ", draws,
+                                                " draws per step, one more step's worth in reserve)");
+      opt_.noise.check_draws((grid_.steps() + 1) * draws, where.c_str());
+    }
     return tile;
   }
 

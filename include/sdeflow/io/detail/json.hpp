@@ -43,11 +43,19 @@ class cursor {
     return i_ == s_.size();
   }
   void expect(char c) {
-    if (peek() != c) {
+    if (peek() != c || i_ >= s_.size()) {
       if (i_ >= s_.size()) fail(message("unexpected end of header; expected '", c, "'"));
-      fail(message("expected '", c, "', found '", s_[i_], "'"));
+      fail(message("expected '", c, "', found ", shown(s_[i_])));
     }
     ++i_;
+  }
+
+  /// A character for a message: 'c' when printable, else its byte value.
+  [[nodiscard]] static std::string shown(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    return std::string("byte 0x") + hex[u >> 4] + hex[u & 0xF];
   }
 
   /// '{' (string ':' member(key, key_offset)) % ',' '}'; `member` must consume the value.
@@ -92,27 +100,29 @@ class cursor {
     }
   }
 
-  /// A non-negative integer without sign, fraction, exponent or leading zero; `what` names it.
-  std::uint64_t integer(std::string_view what) {
+  /// A non-negative integer without sign, fraction, exponent or leading zero; messages name it as
+  /// `field "key"` (built only on failure).
+  std::uint64_t integer(std::string_view field, std::string_view key) {
+    const auto what = [&] { return message(field, " \"", key, "\""); };
     const char first = peek();
+    if (i_ >= s_.size()) fail(message("unexpected end of header; ", what(), " must be a non-negative integer"));
     if (first < '0' || first > '9') {
-      if (first == '\0') fail(message("unexpected end of header; ", what, " must be a non-negative integer"));
-      fail(message("unexpected character '", first, "': ", what, " must be a non-negative integer"));
+      fail(message("unexpected character ", shown(first), ": ", what(), " must be a non-negative integer"));
     }
     const std::size_t start = i_;
     std::uint64_t n = 0;
     while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
       const auto digit = static_cast<std::uint64_t>(s_[i_] - '0');
-      if (n > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) fail(message(what, ": integer overflows 64 bits"));
+      if (n > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) fail(message(what(), ": integer overflows 64 bits"));
       n = n * 10 + digit;
       ++i_;
     }
     if (i_ - start > 1 && s_[start] == '0') {
       i_ = start;
-      fail(message(what, ": integer with a leading zero"));
+      fail(message(what(), ": integer with a leading zero"));
     }
     if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) {
-      fail(message(what, ": expected an integer, found a fraction or exponent"));
+      fail(message(what(), ": expected an integer, found a fraction or exponent"));
     }
     return n;
   }
@@ -170,7 +180,7 @@ class cursor {
           append_utf8(out, cp);
           break;
         }
-        default: --i_; fail(message("invalid escape '\\", e, "'"));
+        default: --i_; fail(message("invalid escape \\ followed by ", shown(e)));
       }
     }
   }
@@ -207,7 +217,10 @@ class cursor {
       if (h >= '0' && h <= '9') v |= static_cast<std::uint32_t>(h - '0');
       else if (h >= 'a' && h <= 'f') v |= static_cast<std::uint32_t>(h - 'a' + 10);
       else if (h >= 'A' && h <= 'F') v |= static_cast<std::uint32_t>(h - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
+      else {
+        --i_;  // point at the bad digit
+        fail("bad hex digit in \\u escape");
+      }
     }
     return v;
   }
