@@ -61,43 +61,19 @@ class cursor {
   /// '{' (string ':' member(key, key_offset)) % ',' '}'; `member` must consume the value.
   template <class Member>
   void object(Member&& member) {
-    expect('{');
-    if (peek() == '}') {
-      ++i_;
-      return;
-    }
-    for (;;) {
+    sequence('{', '}', [&] {
       if (peek() != '"') fail("expected a string key");
       const std::size_t key_offset = base_ + i_;
       const std::string key = string();
       expect(':');
       member(key, key_offset);
-      if (peek() == ',') {
-        ++i_;
-        continue;
-      }
-      expect('}');
-      return;
-    }
+    });
   }
 
   /// '[' element() % ',' ']'; `element` must consume the value.
   template <class Element>
   void array(Element&& element) {
-    expect('[');
-    if (peek() == ']') {
-      ++i_;
-      return;
-    }
-    for (;;) {
-      element();
-      if (peek() == ',') {
-        ++i_;
-        continue;
-      }
-      expect(']');
-      return;
-    }
+    sequence('[', ']', element);
   }
 
   /// A non-negative integer without sign, fraction, exponent or leading zero; messages name it as
@@ -186,6 +162,22 @@ class cursor {
   }
 
  private:
+  /// open, then item() separated by ',' (none is allowed), then close.
+  template <class Item>
+  void sequence(char open, char close, Item&& item) {
+    expect(open);
+    if (peek() == close) {
+      ++i_;
+      return;
+    }
+    for (;;) {
+      item();
+      if (peek() != ',') break;
+      ++i_;
+    }
+    expect(close);
+  }
+
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
