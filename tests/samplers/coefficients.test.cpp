@@ -7,6 +7,7 @@
 // marginals, so only a test like this catches a wrong sigma_up (the mutant at the end).
 #include "support.hpp"
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -127,6 +128,50 @@ TEST_CASE("one-step coefficients: DPM-Solver++(2M) SDE, first step (Lu et al. 20
     const bool ok = matches(one_step(smp, s, sn), A, B, why);
     INFO(why);
     CHECK(ok);
+  }
+}
+
+TEST_CASE("one-step coefficients: DPM-2 ancestral, DPM-Solver++(2S) ancestral, DPM-Solver++(3M) SDE", "[samplers][coefficients]") {
+  // With a constant denoiser each deterministic part is exact: x~ - c scales by sigma_down / sigma (the
+  // midpoint evaluation sees the same c), and the ancestral noise has std sigma_up (k-diffusion's
+  // get_ancestral_step). The first step of 3M SDE has no history: the 2M SDE first step above.
+  for (const double eta : {1.0, 0.5}) {
+    const double s = 2.0, sn = 1.0;
+    const ancestral a(s, sn, eta);
+    std::string why;
+    CHECK(matches(one_step(sdeflow::samplers::dpm_2_ancestral{eta}, s, sn), a.down / s, a.up, why));
+    CHECK(matches(one_step(sdeflow::samplers::dpmpp_2s_ancestral{eta}, s, sn), a.down / s, a.up, why));
+    const double h = std::log(s / sn);
+    CHECK(matches(one_step(sdeflow::samplers::dpmpp_3m_sde{eta}, s, sn), (sn / s) * std::exp(-eta * h),
+                  sn * std::sqrt(-std::expm1(-2 * eta * h)), why));
+    INFO(why);
+    CHECK(why.empty());
+  }
+}
+
+TEST_CASE("LMS weights: on an equal sigma grid they are the Adams-Bashforth weights AB1..AB4", "[samplers][coefficients]") {
+  // Integral over [sigma_k, sigma_k - h] of each Lagrange basis polynomial on the nodes sigma_k, sigma_k + h, ...:
+  // (-h) times 1; 3/2, -1/2; 23/12, -16/12, 5/12; 55/24, -59/24, 37/24, -9/24 (Hairer, Norsett & Wanner I, III.1).
+  const double ab[4][4] = {{1, 0, 0, 0}, {1.5, -0.5, 0, 0}, {23. / 12, -16. / 12, 5. / 12, 0},
+                           {55. / 24, -59. / 24, 37. / 24, -9. / 24}};
+  const double h = 0.25, r = 3.0;
+  const std::array<double, 4> nodes{r, r + h, r + 2 * h, r + 3 * h};
+  for (std::size_t q = 1; q <= 4; ++q) {
+    for (std::size_t j = 0; j < q; ++j) {
+      INFO("order " << q << " weight " << j);
+      CHECK(sdeflow::samplers::detail::lagrange_weight(nodes, q, j, r, r - h) == Approx(-h * ab[q - 1][j]).margin(1e-14));
+    }
+  }
+  // On an unequal grid the weights still integrate every polynomial of degree < q exactly.
+  const std::array<double, 4> uneq{1.0, 1.7, 2.9, 5.0};
+  for (std::size_t q = 1; q <= 4; ++q) {
+    for (std::size_t deg = 0; deg < q; ++deg) {
+      double sum = 0;
+      for (std::size_t j = 0; j < q; ++j) sum += sdeflow::samplers::detail::lagrange_weight(uneq, q, j, 1.0, 0.4) * std::pow(uneq[j], deg);
+      const double exact = (std::pow(0.4, deg + 1) - 1.0) / static_cast<double>(deg + 1);
+      INFO("order " << q << " degree " << deg);
+      CHECK(sum == Approx(exact).margin(1e-13));
+    }
   }
 }
 

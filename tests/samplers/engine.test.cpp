@@ -46,7 +46,9 @@ using all_samplers = std::tuple<
     sampler_case<smp::predictor_corrector, true, true, false>, sampler_case<langevin_small, true, false>,
     sampler_case<smp::reverse_sde<>, true>, sampler_case<smp::probability_flow<sdeflow::euler>, false>,
     sampler_case<smp::probability_flow<sdeflow::rk4>, false, false>, sampler_case<smp::flow<sdeflow::heun>, false, false>,
-    sampler_case<smp::flow<sdeflow::rk4>, false, false>>;
+    sampler_case<smp::flow<sdeflow::rk4>, false, false>, sampler_case<smp::dpm_2, false>,
+    sampler_case<smp::dpm_2_ancestral, true>, sampler_case<smp::dpmpp_2s_ancestral, true>,
+    sampler_case<smp::dpmpp_3m_sde, true>, sampler_case<smp::lms, false>>;
 
 template <class Case>
 sdeflow::time_grid<> grid_for(std::size_t N) {

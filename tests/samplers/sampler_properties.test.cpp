@@ -23,6 +23,14 @@ std::vector<std::pair<std::string, X>> run_all(const M& m, const X& x, const sde
   out.emplace_back("edm heun", sdeflow::sample_edm_heun(m, x, grid, {.s_churn = 5}, {.seed = 1}).samples);
   out.emplace_back("dpm++2m", sdeflow::sample_dpmpp_2m(m, x, grid).samples);
   out.emplace_back("dpm++2m sde", sdeflow::sample_dpmpp_2m_sde(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("dpm 2", sdeflow::sample_dpm_2(m, x, grid).samples);
+  out.emplace_back("dpm 2 ancestral", sdeflow::sample_dpm_2_ancestral(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("dpm++2s ancestral", sdeflow::sample_dpmpp_2s_ancestral(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("dpm++2s", sdeflow::sample(sdeflow::samplers::dpmpp_2s{}, m, x, grid).samples);
+  out.emplace_back("dpm++3m sde", sdeflow::sample_dpmpp_3m_sde(m, x, grid, 1.0, {.seed = 1}).samples);
+  out.emplace_back("dpm++3m taylor",
+                   sdeflow::sample(sdeflow::samplers::dpmpp_3m{sdeflow::samplers::third_order_weight::taylor}, m, x, grid).samples);
+  for (int q = 1; q <= 4; ++q) out.emplace_back("lms " + std::to_string(q), sdeflow::sample_lms(m, x, grid, q).samples);
   return out;
 }
 
@@ -113,6 +121,25 @@ TEST_CASE("DPM-Solver++(2M) SDE with eta = 0 is DPM-Solver++(2M)", "[samplers]")
   CHECK((sdeflow::sample_dpmpp_2m(m, x, grid).samples - sdeflow::sample_dpmpp_2m_sde(m, x, grid, 0.0).samples)
             .cwiseAbs()
             .maxCoeff() == 0.0);
+}
+
+TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samplers", "[samplers]") {
+  namespace smp = sdeflow::samplers;
+  const sdeflow::edm_process<> edm;
+  const auto m = exact_model(sdeflow_test::ring(), edm);
+  const X x = sdeflow::initial_noise(edm, 2, 20);
+  const auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 15);
+  const auto run = [&](const auto& s) { return sdeflow::sample(s, m, x, grid, {.seed = 4}).samples; };
+  CHECK((run(smp::dpm_2_ancestral{0.0}) - run(smp::dpm_2{})).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((run(smp::dpmpp_2s_ancestral{0.0}) - run(smp::dpmpp_2s{})).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((run(smp::dpmpp_3m_sde{0.0}) - run(smp::dpmpp_3m{})).cwiseAbs().maxCoeff() == 0.0);
+  const auto taylor = smp::third_order_weight::taylor;
+  CHECK((run(smp::dpmpp_3m_sde{0.0, taylor}) - run(smp::dpmpp_3m{taylor})).cwiseAbs().maxCoeff() == 0.0);
+  // ... and with eta > 0 they are not (the noise enters).
+  CHECK((run(smp::dpm_2_ancestral{}) - run(smp::dpm_2{})).cwiseAbs().maxCoeff() > 1e-3);
+  CHECK((run(smp::dpmpp_3m_sde{}) - run(smp::dpmpp_3m{})).cwiseAbs().maxCoeff() > 1e-3);
+  // LMS of order 1 is Euler.
+  CHECK((run(smp::lms{1}) - run(smp::euler{})).cwiseAbs().maxCoeff() < 1e-12);
 }
 
 TEST_CASE("the velocity-form PF-ODE equals the score-form PF-ODE", "[samplers]") {
@@ -213,6 +240,13 @@ TEST_CASE("sampler argument validation", "[samplers][errors]") {
                     Catch::Contains("steps_per_level = 0"));
   CHECK_THROWS_WITH(sdeflow::sample_predictor_corrector(vp, m, x, sdeflow::uniform_schedule(1.0, 0.1, 3), {.snr = 0.0}),
                     Catch::Contains("snr = 0"));
+  const auto g = sdeflow::uniform_schedule(1.0, 0.0, 3);
+  CHECK_THROWS_WITH(sdeflow::sample_dpm_2_ancestral(m, x, g, 1.5), Catch::Contains("dpm_2_ancestral") && Catch::Contains("eta = 1.5"));
+  CHECK_THROWS_WITH(sdeflow::sample_dpmpp_2s_ancestral(m, x, g, -0.5),
+                    Catch::Contains("dpmpp_2s_ancestral") && Catch::Contains("eta = -0.5"));
+  CHECK_THROWS_WITH(sdeflow::sample_dpmpp_3m_sde(m, x, g, -1.0), Catch::Contains("dpmpp_3m_sde") && Catch::Contains("eta = -1"));
+  CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 5), Catch::Contains("lms") && Catch::Contains("order = 5"));
+  CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 0), Catch::Contains("order = 0"));
   const X x3 = X::Ones(3, 2);
   CHECK_THROWS_AS(sdeflow::sample_dpmpp_2m(m, x3, sdeflow::uniform_schedule(1.0, 0.0, 3)), sdeflow::dimension_mismatch);
 }

@@ -73,6 +73,24 @@ TEST_CASE("k-diffusion samplers reproduce the mixtures", "[samplers][statistical
       check_matches_mixture(mix, sdeflow::sample_dpmpp_2m_sde(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 100), 1.0,
                                                                {.seed = 9}).samples, 1.0, 0.0);
     }
+    SECTION("DPM-2 and DPM-Solver++(2S) at 25 steps, (3M) and LMS-4 at 50, on the Karras schedule") {
+      check_matches_mixture(mix, sdeflow::sample_dpm_2(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 25)).samples, 1.0, 0.0,
+                            "dpm_2");
+      check_matches_mixture(mix, sdeflow::sample(sdeflow::samplers::dpmpp_2s{}, m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 25))
+                                     .samples, 1.0, 0.0, "dpmpp_2s");
+      check_matches_mixture(mix, sdeflow::sample(sdeflow::samplers::dpmpp_3m{}, m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 50))
+                                     .samples, 1.0, 0.0, "dpmpp_3m");
+      check_matches_mixture(mix, sdeflow::sample_lms(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 50)).samples, 1.0, 0.0,
+                            "lms");
+    }
+    SECTION("the ancestral and SDE forms: DPM-2 a and DPM-Solver++(2S) a at 200 steps, (3M) SDE at 100") {
+      check_matches_mixture(mix, sdeflow::sample_dpm_2_ancestral(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 200), 1.0,
+                                                                 {.seed = 12}).samples, 1.0, 0.0, "dpm_2_ancestral");
+      check_matches_mixture(mix, sdeflow::sample_dpmpp_2s_ancestral(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 200), 1.0,
+                                                                    {.seed = 13}).samples, 1.0, 0.0, "dpmpp_2s_ancestral");
+      check_matches_mixture(mix, sdeflow::sample_dpmpp_3m_sde(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 100), 1.0,
+                                                              {.seed = 14}).samples, 1.0, 0.0, "dpmpp_3m_sde");
+    }
   });
 }
 

@@ -31,6 +31,33 @@ TEST_CASE("log-SNR schedule has equal steps in lambda = ln(s/sigma)", "[schedule
   CHECK_THROWS_WITH(sdeflow::log_snr_schedule(vp, 1.0, 0.0, 12), Catch::Contains("t_end = 0"));
 }
 
+TEST_CASE("exponential and polyexponential schedules (k-diffusion's get_sigmas_exponential / _polyexponential)", "[schedules]") {
+  const sdeflow::edm_process<> edm(80.0);
+  const double smin = 0.002, smax = 80.0;
+  for (const std::size_t N : {1u, 2u, 7u, 20u}) {
+    const auto e = sdeflow::exponential_schedule(edm, smin, smax, N);
+    const auto p1 = sdeflow::polyexponential_schedule(edm, smin, smax, N);
+    const auto p3 = sdeflow::polyexponential_schedule(edm, smin, smax, N, 3.0);
+    REQUIRE(e.steps() == N);
+    CHECK(e[N] == 0.0);
+    CHECK(p3[N] == 0.0);
+    CHECK(e[0] == smax);
+    for (std::size_t i = 0; i < N; ++i) {
+      const double u = N == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(N - 1);
+      INFO("N " << N << " i " << i);
+      CHECK(e[i] == Approx(std::exp(std::log(smax) + u * (std::log(smin) - std::log(smax)))).epsilon(1e-12));
+      CHECK(p1[i] == e[i]);
+      CHECK(p3[i] == Approx(std::exp(std::log(smin) + std::pow(1 - u, 3.0) * (std::log(smax) - std::log(smin)))).epsilon(1e-12));
+    }
+  }
+  // Under VP the list is of sigma/s, mapped to times.
+  const sdeflow::vp_process<> vp;
+  const auto g = sdeflow::exponential_schedule(vp, 0.01, 10.0, 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(sdeflow::sigma_ratio(vp, g[i]) == Approx(std::exp(std::log(10.0) + 0.25 * static_cast<double>(i) * std::log(0.001))).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("uniform and quadratic schedules", "[schedules]") {
   const auto q = sdeflow::quadratic_schedule(1.0, 0.0, 4);
   CHECK(q[0] == 1.0);

@@ -54,6 +54,24 @@ void edm_grid(const P& p, const G& grid, const char* who) {
   }
 }
 
+/// The ancestral split of a step sigma~ -> sigma~' (k-diffusion's get_ancestral_step): the deterministic
+/// part goes to down, then fresh noise of std up restores sigma~' (down^2 + up^2 = sigma~'^2), with
+/// up = eta min(sigma~', sqrt(sigma~'^2 (sigma~^2 - sigma~'^2) / sigma~^2)). For eta = 1 this is DDPM's
+/// posterior variance in the EDM variable; for eta = 0, down = sigma~' and no noise.
+template <class S>
+struct ancestral_split {
+  S down, up;
+  ancestral_split(S r, S rn, double eta) {
+    up = static_cast<S>(eta) * std::min(rn, std::sqrt(std::max(S(0), rn * rn * (r * r - rn * rn) / (r * r))));
+    down = std::sqrt(std::max(S(0), rn * rn - up * up));
+  }
+};
+
+/// The check of an ancestral sampler's eta.
+inline void require_eta_unit(double eta, const char* who) {
+  sdeflow::detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, who, "eta", eta, "must lie in [0, 1]");
+}
+
 /// (s, s', sigma~ = sigma/s, sigma~') of a step.
 template <class P, class S>
 struct edm_frame {
@@ -99,7 +117,7 @@ struct euler_ancestral {
   double eta = 1.0;
 
   void validate() const {
-    sdeflow::detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, "euler_ancestral", "eta", eta, "must lie in [0, 1]");
+    detail::require_eta_unit(eta, "euler_ancestral");
   }
   template <class M, State X>
   auto workspace(const M&, const X& x) const { return sdeflow::detail::prediction_workspace<X>(x); }
@@ -109,12 +127,11 @@ struct euler_ancestral {
     using S = scalar_of<X>;
     m.predict(x, c.t, ws.x0, ws.eps);
     const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
-    const S up = static_cast<S>(eta) * std::min(f.rn, std::sqrt(std::max(S(0), f.rn * f.rn * (f.r * f.r - f.rn * f.rn) / (f.r * f.r))));
-    const S down = std::sqrt(std::max(S(0), f.rn * f.rn - up * up));
-    x = x / f.s + ((down - f.r) / f.r) * (x / f.s - ws.x0);
-    if (up > 0) {
+    const detail::ancestral_split<S> a(f.r, f.rn, eta);
+    x = x / f.s + ((a.down - f.r) / f.r) * (x / f.s - ws.x0);
+    if (a.up > 0) {
       noise.normal(0, ws.z);
-      x += up * ws.z;
+      x += a.up * ws.z;
     }
     x *= f.sn;
   }

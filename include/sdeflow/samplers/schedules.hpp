@@ -8,6 +8,12 @@
 /// - karras_schedule(p, smin, smax, N, rho):   sigma_i = (smax^{1/rho} + i/(N-1) (smin^{1/rho} - smax^{1/rho}))^rho
 ///                                             for i < N, then sigma_N = 0 (Karras et al. 2022, Eq. 5), where
 ///                                             sigma means sigma(t)/s(t), mapped to times of the process.
+/// - exponential_schedule(p, smin, smax, N):    sigma_i = exp(ln smax + i/(N-1) (ln smin - ln smax)) for i < N,
+///                                             then 0 (uniform in log sigma; k-diffusion's get_sigmas_exponential).
+/// - polyexponential_schedule(p, smin, smax, N, rho = 1): sigma_i = exp(ln smin + (1 - i/(N-1))^rho
+///                                             (ln smax - ln smin)) for i < N, then 0 (k-diffusion's
+///                                             get_sigmas_polyexponential; rho = 1 is exponential, rho > 1
+///                                             spends more steps at small sigma).
 /// - timesteps(...) in processes/discrete_schedule.hpp: linspace / leading / trailing DDPM spacing.
 /// - time_grid<>::from_points(list): any user list.
 /// - time_at_sigma_ratio(p, r):                the t where sigma(t)/s(t) = r (bisection; the ratio increases with t).
@@ -92,25 +98,64 @@ template <NoiseSchedule P>
   return time_grid<S>::computed(std::move(t), "log_snr_schedule");
 }
 
+namespace detail {
+/// The checks of the sigma-list schedules (Karras, exponential, polyexponential).
+template <class S>
+void require_sigma_range(S sigma_min, S sigma_max, S rho, const char* who) {
+  require(std::isfinite(sigma_min) && sigma_min > 0, who, "sigma_min", sigma_min, "must be finite and > 0");
+  require(std::isfinite(sigma_max) && sigma_max > sigma_min, who, "sigma_max", sigma_max, "must be finite and > sigma_min");
+  require(std::isfinite(rho) && rho > 0, who, "rho", rho, "must be finite and > 0");
+}
+
+/// A grid of `steps` steps whose first steps points have sigma/s = sigma_at(u), u = i / (steps - 1) in
+/// [0, 1] (u = 0 for one step), mapped to times, then a last point at t = 0 (sigma = 0 for VE and EDM):
+/// k-diffusion's get_sigmas_* followed by append_zero.
+template <NoiseSchedule P, class F>
+[[nodiscard]] time_grid<typename P::scalar_type> sigma_list_grid(const P& p, std::size_t steps, F sigma_at, const char* who) {
+  using S = typename P::scalar_type;
+  std::vector<S> t(grid_points(steps, who));
+  for (std::size_t i = 0; i < steps; ++i) {
+    const S u = steps == 1 ? S(0) : static_cast<S>(i) / static_cast<S>(steps - 1);
+    t[i] = time_at_sigma_ratio(p, sigma_at(i, u));
+  }
+  t[steps] = 0;
+  return time_grid<S>::computed(std::move(t), who);
+}
+}  // namespace detail
+
 template <NoiseSchedule P>
 [[nodiscard]] time_grid<typename P::scalar_type> karras_schedule(const P& p, typename P::scalar_type sigma_min,
                                                                  typename P::scalar_type sigma_max, std::size_t steps,
                                                                  typename P::scalar_type rho = 7) {
   using S = typename P::scalar_type;
-  detail::require(std::isfinite(sigma_min) && sigma_min > 0, "karras_schedule", "sigma_min", sigma_min,
-                  "must be finite and > 0");
-  detail::require(std::isfinite(sigma_max) && sigma_max > sigma_min, "karras_schedule", "sigma_max", sigma_max,
-                  "must be finite and > sigma_min");
-  detail::require(std::isfinite(rho) && rho > 0, "karras_schedule", "rho", rho, "must be finite and > 0");
-  std::vector<S> t(detail::grid_points(steps, "karras_schedule"));
+  detail::require_sigma_range(sigma_min, sigma_max, rho, "karras_schedule");
   const S a = std::pow(sigma_max, 1 / rho);
   const S b = std::pow(sigma_min, 1 / rho);
-  for (std::size_t i = 0; i < steps; ++i) {
-    const S frac = steps == 1 ? S(0) : static_cast<S>(i) / static_cast<S>(steps - 1);
-    t[i] = time_at_sigma_ratio(p, i == 0 ? sigma_max : std::pow(a + frac * (b - a), rho));
-  }
-  t[steps] = 0;
-  return time_grid<S>::computed(std::move(t), "karras_schedule");
+  return detail::sigma_list_grid(
+      p, steps, [&](std::size_t i, S u) { return i == 0 ? sigma_max : std::pow(a + u * (b - a), rho); },
+      "karras_schedule");
+}
+
+template <NoiseSchedule P>
+[[nodiscard]] time_grid<typename P::scalar_type> polyexponential_schedule(const P& p, typename P::scalar_type sigma_min,
+                                                                          typename P::scalar_type sigma_max,
+                                                                          std::size_t steps,
+                                                                          typename P::scalar_type rho = 1) {
+  using S = typename P::scalar_type;
+  detail::require_sigma_range(sigma_min, sigma_max, rho, "polyexponential_schedule");
+  const S lo = std::log(sigma_min), hi = std::log(sigma_max);
+  return detail::sigma_list_grid(
+      p, steps,
+      [&](std::size_t i, S u) {
+        return i == 0 ? sigma_max : i + 1 == steps ? sigma_min : std::exp(lo + std::pow(1 - u, rho) * (hi - lo));
+      },
+      "polyexponential_schedule");
+}
+
+template <NoiseSchedule P>
+[[nodiscard]] time_grid<typename P::scalar_type> exponential_schedule(const P& p, typename P::scalar_type sigma_min,
+                                                                      typename P::scalar_type sigma_max, std::size_t steps) {
+  return polyexponential_schedule(p, sigma_min, sigma_max, steps, typename P::scalar_type(1));
 }
 
 }  // namespace sdeflow

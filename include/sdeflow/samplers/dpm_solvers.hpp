@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// \file dpm_solvers.hpp
+/// Few-step samplers in the EDM variable x~ = x / s, sigma~ = sigma / s (see k_samplers.hpp), where the
+/// probability-flow ODE is dx~/dsigma~ = (x~ - D) / sigma~ and, in lambda = -ln sigma~, the exact solution
+/// from lambda to lambda + h is x~' = e^{-h} x~ + int e^{-(lambda + h - u)} D du (Lu et al. 2022, Eq. 9).
+/// D is the model's x0_hat. The names are k-diffusion's (sample_*) and, in brackets, diffusers'.
+///
+/// - samplers::dpm_2 (KDPM2DiscreteScheduler): Euler in sigma~ to the geometric midpoint
+///   sigma~_m = sqrt(sigma~ sigma~'), then the whole step with the slope there (Karras et al. 2022, the
+///   "DPM-Solver-2" variant of Sec. 3, in sigma):
+///     d = (x~ - D) / sigma~,  x~_m = x~ + (sigma~_m - sigma~) d,  d_m = (x~_m - D(x~_m, sigma~_m)) / sigma~_m,
+///     x~' = x~ + (sigma~' - sigma~) d_m.
+///   Second order; on a final step to sigma~' = 0 it takes x~' = D (first order, 1 NFE). 2N - 1 NFE to 0.
+/// - samplers::dpm_2_ancestral (KDPM2AncestralDiscreteScheduler): dpm_2 to sigma_down, then + sigma_up z
+///   (the ancestral split of k_samplers.hpp, eta in [0, 1]). eta = 0 is dpm_2.
+/// - samplers::dpmpp_2s_ancestral (DPMSolverSinglestepScheduler, order 2, with noise): DPM-Solver++(2S)
+///   with r = 1/2 (Lu et al. 2022, Algorithm 1) to sigma_down, h = ln(sigma~ / sigma_down):
+///     x~_m = e^{-h/2} x~ + (1 - e^{-h/2}) D,  x~' = e^{-h} x~ + (1 - e^{-h}) D(x~_m, sigma~ e^{-h/2}),
+///   then + sigma_up z. samplers::dpmpp_2s is its eta = 0 member (second order, 2N - 1 NFE to 0).
+/// - samplers::dpmpp_3m_sde (DPMSolverMultistepScheduler, solver_order 3, sde-dpmsolver++):
+///   DPM-Solver++(3M) with the SDE term of k-diffusion's sample_dpmpp_3m_sde. With h = lambda' - lambda,
+///   h_e = (1 + eta) h, the history x0_1, x0_2 and step sizes h_1, h_2 of the two previous steps,
+///     x~' = (sigma~'/sigma~) e^{-eta h} x~ + (1 - e^{-h_e}) D + phi_2 d1 - phi_3 d2 + sigma~' sqrt(1 - e^{-2 eta h}) z,
+///     r0 = h_1 / h, r1 = h_2 / h, d1_0 = (D - x0_1) / r0, d1_1 = (x0_1 - x0_2) / r1,
+///     d1 = d1_0 + (d1_0 - d1_1) r0 / (r0 + r1), d2 = (d1_0 - d1_1) / (r0 + r1),
+///     phi_2 = (e^{-h_e} - 1) / h_e + 1, phi_3 = phi_2 / h_e - 1/2;
+///   with one previous step only phi_2 (D - x0_1) / r0, with none the first-order step; a final step to
+///   sigma~' = 0 takes x~' = D. samplers::dpmpp_3m is its eta = 0 member. N NFE. As published (weight =
+///   third_order_weight::published) it is second order: d2 ~ h^2 D''/2 enters with h phi_3(-h) ~ h/6, half
+///   the Taylor weight of the exact solution's h^3 phi_3(-h) D'' term; weight = taylor doubles it and is
+///   third order (see third_order_weight).
+/// - samplers::lms (LMSDiscreteScheduler): the linear multistep method in sigma~ (k-diffusion's
+///   sample_lms), order q = min(k + 1, order) at step k, order up to 4:
+///     x~' = x~ + sum_j c_j d_{k-j},  c_j = int_{sigma~_k}^{sigma~_{k+1}} prod_{m != j} (u - sigma~_{k-m}) /
+///     (sigma~_{k-j} - sigma~_{k-m}) du,
+///   the Adams-Bashforth weights of the derivatives d = (x~ - D) / sigma~ at the last q grid points (exact
+///   for polynomials of degree q - 1 in sigma~; on an equal grid the AB2..AB4 weights). N NFE.
+///
+/// A midpoint's time is found by time_at_sigma_ratio (bisection): for VE and EDM, t = sigma~.
+///
+/// \code
+///   auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 10);
+///   auto out = sdeflow::sample(sdeflow::samplers::dpmpp_3m{}, net, xT, grid);
+///   auto lms = sdeflow::sample(sdeflow::samplers::lms{.order = 4}, net, xT, grid);
+/// \endcode
+#include <sdeflow/samplers/engine.hpp>
+#include <sdeflow/samplers/k_samplers.hpp>
+#include <sdeflow/samplers/schedules.hpp>
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+namespace sdeflow {
+namespace samplers {
+
+namespace detail {
+
+/// x0_hat at the EDM-frame point (x~, sigma~ = r): the model sees x = s(t) x~ at the t where sigma/s = r.
+/// ws.xs holds the model's input, ws.x0 (and ws.eps) its prediction.
+template <class M, State X, class W>
+void predict_at_ratio(const M& m, const X& xt, scalar_of<X> r, W& ws) {
+  const auto& p = m.process();
+  const auto t = time_at_sigma_ratio(p, r);
+  ws.xs = p.mean_scale(t) * xt;
+  m.predict(ws.xs, t, ws.x0, ws.eps);
+}
+
+/// The buffers of the two-evaluation samplers.
+template <State X>
+struct two_stage_workspace {
+  X x0, eps, z, xt, xm, xs;
+  explicit two_stage_workspace(const X& x)
+      : x0(sdeflow::detail::like(x)), eps(sdeflow::detail::like(x)), z(sdeflow::detail::like(x)),
+        xt(sdeflow::detail::like(x)), xm(sdeflow::detail::like(x)), xs(sdeflow::detail::like(x)) {}
+};
+
+/// NFE of the two-evaluation samplers: two per step, one on a final step to sigma = 0.
+template <class M, class G>
+[[nodiscard]] std::size_t two_stage_evaluations(const M& m, const G& grid) {
+  return 2 * grid.steps() - (m.process().marginal_std(grid.back()) == 0 ? 1 : 0);
+}
+
+/// One step of dpm_2 (Exponential = false) or DPM-Solver++(2S) (Exponential = true) to sigma_down, then
+/// the ancestral noise sigma_up z (none for eta = 0).
+template <bool Exponential, class M, State X, class W>
+void midpoint_step(double eta, const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) {
+  using S = scalar_of<X>;
+  m.predict(x, c.t, ws.x0, ws.eps);
+  const edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+  const ancestral_split<S> a(f.r, f.rn, eta);
+  ws.xt = x / f.s;
+  if (a.down == 0) {
+    ws.xt = ws.x0;  // the step to sigma~ = 0: x~' = D, first order, one evaluation
+  } else {
+    const S h = std::log(f.r) - std::log(a.down);  // the step in lambda = -ln sigma~
+    const S rm = f.r * std::exp(-h / 2);            // the geometric midpoint sqrt(sigma~ sigma_down)
+    if constexpr (Exponential) {
+      ws.xm = std::exp(-h / 2) * ws.xt - std::expm1(-h / 2) * ws.x0;
+      predict_at_ratio(m, ws.xm, rm, ws);
+      ws.xt = std::exp(-h) * ws.xt - std::expm1(-h) * ws.x0;
+    } else {
+      ws.xm = ws.xt + ((rm - f.r) / f.r) * (ws.xt - ws.x0);
+      predict_at_ratio(m, ws.xm, rm, ws);
+      ws.xt += ((a.down - f.r) / rm) * (ws.xm - ws.x0);
+    }
+  }
+  if (a.up > 0) {
+    noise.normal(0, ws.z);
+    ws.xt += a.up * ws.z;
+  }
+  x = f.sn * ws.xt;
+}
+
+/// The integral over [a, b] of the Lagrange basis polynomial of node j among nodes[0..q): the LMS weight.
+/// Three-point Gauss-Legendre, exact for the degree q - 1 <= 3 integrand.
+template <class S>
+[[nodiscard]] S lagrange_weight(const std::array<S, 4>& nodes, std::size_t q, std::size_t j, S a, S b) {
+  const S mid = (a + b) / 2, half = (b - a) / 2;
+  const S off = half * std::sqrt(S(3) / S(5));
+  const std::array<S, 3> u{mid - off, mid, mid + off};
+  const std::array<S, 3> w{S(5) / 9, S(8) / 9, S(5) / 9};
+  S sum = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    S l = 1;
+    for (std::size_t k = 0; k < q; ++k) {
+      if (k != j) l *= (u[i] - nodes[k]) / (nodes[j] - nodes[k]);
+    }
+    sum += w[i] * l;
+  }
+  return half * sum;
+}
+
+}  // namespace detail
+
+/// DPM-2 (k-diffusion's sample_dpm_2 without churn): second order, 2 NFE per step.
+struct dpm_2 {
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpm_2");
+  }
+  void validate() const {}
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    detail::midpoint_step<false>(0.0, m, x, c, ws, noise);
+  }
+};
+
+/// DPM-2 ancestral (k-diffusion's sample_dpm_2_ancestral); eta in [0, 1], eta = 0 is dpm_2.
+struct dpm_2_ancestral {
+  double eta = 1.0;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpm_2_ancestral");
+  }
+  void validate() const { detail::require_eta_unit(eta, "dpm_2_ancestral"); }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    detail::midpoint_step<false>(eta, m, x, c, ws, noise);
+  }
+};
+
+/// DPM-Solver++(2S) ancestral (k-diffusion's sample_dpmpp_2s_ancestral); eta in [0, 1].
+struct dpmpp_2s_ancestral {
+  double eta = 1.0;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_2s_ancestral");
+  }
+  void validate() const { detail::require_eta_unit(eta, "dpmpp_2s_ancestral"); }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    detail::midpoint_step<true>(eta, m, x, c, ws, noise);
+  }
+};
+
+/// DPM-Solver++(2S): the deterministic member (eta = 0) of dpmpp_2s_ancestral, second order.
+struct dpmpp_2s {
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_2s");
+  }
+  void validate() const {}
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    detail::midpoint_step<true>(0.0, m, x, c, ws, noise);
+  }
+};
+
+/// The weight DPM-Solver++(3M) gives its second difference d2 ~ h^2 D''/2 (see the file comment).
+/// published: -phi_3 = h phi_3(-h) ~ h/6, as in dpm-solver, diffusers and k-diffusion; the h^3 D'' term of
+///   the exact solution then has half its Taylor weight, so the method is second order (measured slope
+///   2.06 on the flow map, docs/samplers.md). The default: it is what k-diffusion and diffusers compute.
+/// taylor: twice that, the Taylor weight h^3 phi_3(-h) D''; third order (measured 3.00). Which of the two
+///   is more accurate at few steps depends on the problem (docs/samplers.md has both on two mixtures).
+enum class third_order_weight { published, taylor };
+
+/// DPM-Solver++(3M) SDE (k-diffusion's sample_dpmpp_3m_sde); eta >= 0, eta = 0 is dpmpp_3m.
+struct dpmpp_3m_sde {
+  double eta = 1.0;
+  third_order_weight weight = third_order_weight::published;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_3m_sde");
+  }
+  void validate() const {
+    sdeflow::detail::require(std::isfinite(eta) && eta >= 0, "dpmpp_3m_sde", "eta", eta, "must be finite and >= 0");
+  }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    using sdeflow::detail::like;
+    struct ws {
+      X x0, eps, z, xt, x0_1, x0_2;
+      scalar_of<X> h_1 = 0, h_2 = 0;
+      int history = 0;  ///< previous steps whose x0_hat is kept (0, 1 or 2)
+    };
+    return ws{like(x), like(x), like(x), like(x), like(x), like(x)};
+  }
+
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    using S = scalar_of<X>;
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+    S h = 0;
+    if (f.rn == 0) {
+      x = f.sn * ws.x0;  // the last step to sigma = 0 is first order: x~' = x0_hat
+    } else {
+      const S e = static_cast<S>(eta);
+      h = std::log(f.r) - std::log(f.rn);
+      const S he = (1 + e) * h;
+      const S phi2 = std::expm1(-he) / he + 1;
+      ws.xt = ((f.rn / f.r) * std::exp(-e * h)) * (x / f.s) - std::expm1(-he) * ws.x0;
+      if (ws.history >= 2) {
+        const S r0 = ws.h_1 / h, r1 = ws.h_2 / h;
+        const S phi3 = (weight == third_order_weight::taylor ? 2 : 1) * (phi2 / he - S(0.5));
+        // d1 = d1_0 + (d1_0 - d1_1) r0 / (r0 + r1), d2 = (d1_0 - d1_1) / (r0 + r1), written in x0, x0_1, x0_2.
+        const S a0 = 1 / r0, a1 = 1 / r1;  // d1_0 = a0 (D - x0_1), d1_1 = a1 (x0_1 - x0_2)
+        const S w1 = phi2 * (1 + r0 / (r0 + r1)) - phi3 / (r0 + r1);  // weight of d1_0
+        const S w2 = -phi2 * r0 / (r0 + r1) + phi3 / (r0 + r1);       // weight of d1_1
+        ws.xt += (w1 * a0) * (ws.x0 - ws.x0_1) + (w2 * a1) * (ws.x0_1 - ws.x0_2);
+      } else if (ws.history == 1) {
+        ws.xt += (phi2 * h / ws.h_1) * (ws.x0 - ws.x0_1);  // phi_2 (D - x0_1) / r0
+      }
+      if (e > 0) {
+        noise.normal(0, ws.z);
+        ws.xt += (f.rn * std::sqrt(-std::expm1(-2 * e * h))) * ws.z;
+      }
+      x = f.sn * ws.xt;
+    }
+    // Shift the history without copying: x0_2 <- x0_1 <- x0 (x0's buffer is refilled by the next predict).
+    std::swap(ws.x0_2, ws.x0_1);
+    std::swap(ws.x0_1, ws.x0);
+    ws.h_2 = ws.h_1;
+    ws.h_1 = h;
+    ws.history = std::min(ws.history + 1, 2);
+  }
+};
+
+/// DPM-Solver++(3M): the deterministic member (eta = 0) of dpmpp_3m_sde.
+struct dpmpp_3m {
+  third_order_weight weight = third_order_weight::published;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "dpmpp_3m");
+  }
+  void validate() const {}
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+  template <class M, State X>
+  auto workspace(const M& m, const X& x) const { return dpmpp_3m_sde{0.0, weight}.workspace(m, x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    dpmpp_3m_sde{0.0, weight}.step(m, x, c, ws, noise);
+  }
+};
+
+/// Linear multistep in sigma~ (k-diffusion's sample_lms), order 1..4.
+struct lms {
+  int order = 4;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "lms");
+  }
+  void validate() const {
+    sdeflow::detail::require(order >= 1 && order <= 4, "lms", "order", order, "must lie in [1, 4]");
+  }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const {
+    using sdeflow::detail::like;
+    struct ws {
+      X x0, eps, xt;
+      std::array<X, 4> d;                  ///< d[0] the newest derivative (x~ - D) / sigma~
+      std::array<scalar_of<X>, 4> nodes{};  ///< the sigma~ of each
+      std::size_t kept = 0;
+    };
+    return ws{like(x), like(x), like(x), {like(x), like(x), like(x), like(x)}, {}, 0};
+  }
+
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
+    using S = scalar_of<X>;
+    m.predict(x, c.t, ws.x0, ws.eps);
+    const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+    const std::size_t q = std::min(ws.kept + 1, static_cast<std::size_t>(order));
+    for (std::size_t k = q - 1; k > 0; --k) {  // age the history; d[0] gets the oldest (free) buffer
+      std::swap(ws.d[k], ws.d[k - 1]);
+      ws.nodes[k] = ws.nodes[k - 1];
+    }
+    ws.xt = x / f.s;
+    ws.d[0] = (ws.xt - ws.x0) / f.r;
+    ws.nodes[0] = f.r;
+    ws.kept = q;
+    for (std::size_t j = 0; j < q; ++j) {
+      ws.xt += detail::lagrange_weight(ws.nodes, q, j, f.r, f.rn) * ws.d[j];
+    }
+    x = f.sn * ws.xt;
+  }
+};
+
+}  // namespace samplers
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_dpm_2(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                            const sampler_options<X>& opt = {}) {
+  return sample(samplers::dpm_2{}, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_dpm_2_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                                      double eta = 1.0, const sampler_options<X>& opt = {}) {
+  samplers::dpm_2_ancestral s;
+  s.eta = eta;
+  return sample(s, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_dpmpp_2s_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                                         double eta = 1.0, const sampler_options<X>& opt = {}) {
+  samplers::dpmpp_2s_ancestral s;
+  s.eta = eta;
+  return sample(s, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_dpmpp_3m_sde(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
+                                                   double eta = 1.0, const sampler_options<X>& opt = {}) {
+  samplers::dpmpp_3m_sde s;
+  s.eta = eta;
+  return sample(s, m, std::move(x), grid, opt);
+}
+
+template <class Model, State X>
+  requires DiffusionModel<Model, X>
+[[nodiscard]] sample_result<X> sample_lms(const Model& m, X x, const time_grid<scalar_of<X>>& grid, int order = 4,
+                                          const sampler_options<X>& opt = {}) {
+  return sample(samplers::lms{order}, m, std::move(x), grid, opt);
+}
+
+}  // namespace sdeflow
