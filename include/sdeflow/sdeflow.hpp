@@ -74,3 +74,4 @@
 #include <sdeflow/samplers/langevin.hpp>
 #include <sdeflow/samplers/ode_sde.hpp>
 #include <sdeflow/samplers/schedules.hpp>
+#include <sdeflow/samplers/unipc.hpp>

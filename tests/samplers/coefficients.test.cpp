@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <tuple>
 
 namespace {
 
@@ -172,6 +173,21 @@ TEST_CASE("LMS weights: on an equal sigma grid they are the Adams-Bashforth weig
       INFO("order " << q << " degree " << deg);
       CHECK(sum == Approx(exact).margin(1e-13));
     }
+  }
+}
+
+TEST_CASE("DEIS weights of order 2: the closed-form integrals of the linear interpolant in ln sigma", "[samplers][coefficients]") {
+  // int_{s0}^{t} (ln u - ln c) / (ln b - ln c) du with the antiderivative u (ln u - ln c - 1) / (ln b - ln c)
+  // (the rho-AB-DEIS weights; Zhang & Chen 2023, Sec. 4): node 0 at s0 (b = s0, c = s1), node 1 at s1.
+  const auto ind = [](double u, double b, double c) { return u * (std::log(u) - std::log(c) - 1) / (std::log(b) - std::log(c)); };
+  for (const auto& [s1, s0, t] : {std::tuple{3.0, 2.0, 1.2}, std::tuple{80.0, 40.0, 20.0}, std::tuple{0.011, 0.01, 0.009}}) {
+    const std::array<double, 4> nodes{std::log(s0), std::log(s1), 0, 0};
+    const double w0 = sdeflow::samplers::detail::deis_weight(nodes, 2, 0, std::log(s0), std::log(t));
+    const double w1 = sdeflow::samplers::detail::deis_weight(nodes, 2, 1, std::log(s0), std::log(t));
+    INFO("s1 " << s1 << " s0 " << s0 << " t " << t);
+    CHECK(w0 == Approx(ind(t, s0, s1) - ind(s0, s0, s1)).epsilon(1e-12));
+    CHECK(w1 == Approx(ind(t, s1, s0) - ind(s0, s1, s0)).epsilon(1e-12));
+    CHECK(w0 + w1 == Approx(t - s0).epsilon(1e-12));  // the weights of a constant integrate to the step
   }
 }
 

@@ -31,6 +31,12 @@ std::vector<std::pair<std::string, X>> run_all(const M& m, const X& x, const sde
   out.emplace_back("dpm++3m taylor",
                    sdeflow::sample(sdeflow::samplers::dpmpp_3m{sdeflow::samplers::third_order_weight::taylor}, m, x, grid).samples);
   for (int q = 1; q <= 4; ++q) out.emplace_back("lms " + std::to_string(q), sdeflow::sample_lms(m, x, grid, q).samples);
+  for (int q = 1; q <= 3; ++q) {
+    out.emplace_back("deis " + std::to_string(q), sdeflow::sample(sdeflow::samplers::deis{q}, m, x, grid).samples);
+    out.emplace_back("unipc " + std::to_string(q), sdeflow::sample_unipc(m, x, grid, q).samples);
+    out.emplace_back("unipc bh1 no final lowering " + std::to_string(q),
+                     sdeflow::sample(sdeflow::samplers::unipc{q, sdeflow::samplers::unipc_variant::bh1, true, false}, m, x, grid).samples);
+  }
   return out;
 }
 
@@ -123,7 +129,7 @@ TEST_CASE("DPM-Solver++(2M) SDE with eta = 0 is DPM-Solver++(2M)", "[samplers]")
             .maxCoeff() == 0.0);
 }
 
-TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samplers", "[samplers]") {
+TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samplers and other identities", "[samplers]") {
   namespace smp = sdeflow::samplers;
   const sdeflow::edm_process<> edm;
   const auto m = exact_model(sdeflow_test::ring(), edm);
@@ -138,8 +144,14 @@ TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samp
   // ... and with eta > 0 they are not (the noise enters).
   CHECK((run(smp::dpm_2_ancestral{}) - run(smp::dpm_2{})).cwiseAbs().maxCoeff() > 1e-3);
   CHECK((run(smp::dpmpp_3m_sde{}) - run(smp::dpmpp_3m{})).cwiseAbs().maxCoeff() > 1e-3);
-  // LMS of order 1 is Euler.
+  // LMS, DEIS and UniP of order 1 are Euler (DDIM); UniP-2 with B(h) = e^{-h} - 1 is DPM-Solver++(2M)
+  // (Zhao et al. 2023, Sec. 3.3).
   CHECK((run(smp::lms{1}) - run(smp::euler{})).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((run(smp::deis{1}) - run(smp::euler{})).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((run(smp::unipc{1, smp::unipc_variant::bh2, false}) - run(smp::euler{})).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((run(smp::unipc{2, smp::unipc_variant::bh2, false}) - run(smp::dpmpp_2m{})).cwiseAbs().maxCoeff() < 1e-12);
+  // ... and with B(h) = -h it is not (it differs at second order in h).
+  CHECK((run(smp::unipc{2, smp::unipc_variant::bh1, false}) - run(smp::dpmpp_2m{})).cwiseAbs().maxCoeff() > 1e-6);
 }
 
 TEST_CASE("the velocity-form PF-ODE equals the score-form PF-ODE", "[samplers]") {
@@ -247,6 +259,8 @@ TEST_CASE("sampler argument validation", "[samplers][errors]") {
   CHECK_THROWS_WITH(sdeflow::sample_dpmpp_3m_sde(m, x, g, -1.0), Catch::Contains("dpmpp_3m_sde") && Catch::Contains("eta = -1"));
   CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 5), Catch::Contains("lms") && Catch::Contains("order = 5"));
   CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 0), Catch::Contains("order = 0"));
+  CHECK_THROWS_WITH(sdeflow::sample_unipc(m, x, g, 4), Catch::Contains("unipc") && Catch::Contains("order = 4"));
+  CHECK_THROWS_WITH(sdeflow::sample(sdeflow::samplers::deis{0}, m, x, g), Catch::Contains("deis") && Catch::Contains("order = 0"));
   const X x3 = X::Ones(3, 2);
   CHECK_THROWS_AS(sdeflow::sample_dpmpp_2m(m, x3, sdeflow::uniform_schedule(1.0, 0.0, 3)), sdeflow::dimension_mismatch);
 }

@@ -36,6 +36,12 @@
 ///     (sigma~_{k-j} - sigma~_{k-m}) du,
 ///   the Adams-Bashforth weights of the derivatives d = (x~ - D) / sigma~ at the last q grid points (exact
 ///   for polynomials of degree q - 1 in sigma~; on an equal grid the AB2..AB4 weights). N NFE.
+/// - samplers::deis (DEISMultistepScheduler; Zhang & Chen 2023, "Fast sampling of diffusion models with
+///   exponential integrator", rho-AB-DEIS with rho = sigma~): the same derivatives d = eps_hat, interpolated
+///   by a polynomial in ln sigma~ instead of sigma~, integrated over sigma~, order up to 3:
+///     x~' = x~ + sum_j c_j d_{k-j},  c_j = int_{ln sigma~_k}^{ln sigma~_{k+1}} l_j(v) e^v dv,
+///   l_j the Lagrange basis on the nodes ln sigma~_{k-m} (diffusers' ind_fn integrals for orders 2 and 3).
+///   A final step to sigma~' = 0 takes x~' = D. N NFE.
 ///
 /// A midpoint's time is found by time_at_sigma_ratio (bisection): for VE and EDM, t = sigma~.
 ///
@@ -43,6 +49,7 @@
 ///   auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 10);
 ///   auto out = sdeflow::sample(sdeflow::samplers::dpmpp_3m{}, net, xT, grid);
 ///   auto lms = sdeflow::sample(sdeflow::samplers::lms{.order = 4}, net, xT, grid);
+///   auto deis = sdeflow::sample(sdeflow::samplers::deis{.order = 3}, net, xT, grid);
 /// \endcode
 #include <sdeflow/samplers/engine.hpp>
 #include <sdeflow/samplers/k_samplers.hpp>
@@ -113,23 +120,77 @@ void midpoint_step(double eta, const M& m, X& x, const step_context<scalar_of<X>
   x = f.sn * ws.xt;
 }
 
+/// The Lagrange basis polynomial of node j among nodes[0..q), at u.
+template <class S>
+[[nodiscard]] S lagrange_basis(const std::array<S, 4>& nodes, std::size_t q, std::size_t j, S u) {
+  S l = 1;
+  for (std::size_t k = 0; k < q; ++k) {
+    if (k != j) l *= (u - nodes[k]) / (nodes[j] - nodes[k]);
+  }
+  return l;
+}
+
 /// The integral over [a, b] of the Lagrange basis polynomial of node j among nodes[0..q): the LMS weight.
 /// Three-point Gauss-Legendre, exact for the degree q - 1 <= 3 integrand.
 template <class S>
 [[nodiscard]] S lagrange_weight(const std::array<S, 4>& nodes, std::size_t q, std::size_t j, S a, S b) {
   const S mid = (a + b) / 2, half = (b - a) / 2;
   const S off = half * std::sqrt(S(3) / S(5));
-  const std::array<S, 3> u{mid - off, mid, mid + off};
-  const std::array<S, 3> w{S(5) / 9, S(8) / 9, S(5) / 9};
-  S sum = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    S l = 1;
-    for (std::size_t k = 0; k < q; ++k) {
-      if (k != j) l *= (u[i] - nodes[k]) / (nodes[j] - nodes[k]);
-    }
-    sum += w[i] * l;
+  return half * (S(5) / 9 * lagrange_basis(nodes, q, j, mid - off) + S(8) / 9 * lagrange_basis(nodes, q, j, mid) +
+                 S(5) / 9 * lagrange_basis(nodes, q, j, mid + off));
+}
+
+/// The DEIS weight: the integral over sigma~ in [e^a, e^b] of the Lagrange basis polynomial of node j in
+/// v = ln sigma~, i.e. int_a^b l_j(v) e^v dv, by five-point Gauss-Legendre (exact for polynomials of
+/// degree 9; the remainder for a step |b - a| <= 1 is below 1e-10 of the weight, and falls as |b - a|^10).
+template <class S>
+[[nodiscard]] S deis_weight(const std::array<S, 4>& log_nodes, std::size_t q, std::size_t j, S a, S b) {
+  const S mid = (a + b) / 2, half = (b - a) / 2;
+  const S x1 = std::sqrt(S(5) - 2 * std::sqrt(S(10) / 7)) / 3, x2 = std::sqrt(S(5) + 2 * std::sqrt(S(10) / 7)) / 3;
+  const S w0 = S(128) / 225, w1 = (322 + 13 * std::sqrt(S(70))) / 900, w2 = (322 - 13 * std::sqrt(S(70))) / 900;
+  const auto f = [&](S v) { return lagrange_basis(log_nodes, q, j, v) * std::exp(v); };
+  return half * (w0 * f(mid) + w1 * (f(mid - half * x1) + f(mid + half * x1)) + w2 * (f(mid - half * x2) + f(mid + half * x2)));
+}
+
+/// The workspace of the multistep methods in sigma~: up to four derivatives d = (x~ - D) / sigma~ and
+/// their nodes (sigma~ for LMS, ln sigma~ for DEIS).
+template <State X>
+struct sigma_multistep_workspace {
+  X x0, eps, xt;
+  std::array<X, 4> d;                  ///< d[0] the newest
+  std::array<scalar_of<X>, 4> nodes{};  ///< the node of each
+  std::size_t kept = 0;
+  explicit sigma_multistep_workspace(const X& x)
+      : x0(sdeflow::detail::like(x)), eps(sdeflow::detail::like(x)), xt(sdeflow::detail::like(x)),
+        d{sdeflow::detail::like(x), sdeflow::detail::like(x), sdeflow::detail::like(x), sdeflow::detail::like(x)} {}
+};
+
+/// One step of LMS (LogNodes = false: d interpolated in sigma~) or DEIS (true: in ln sigma~), both
+/// integrated over sigma~, of order q = min(k + 1, order).
+template <bool LogNodes, class M, State X, class W>
+void sigma_multistep(int order, const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws) {
+  using S = scalar_of<X>;
+  m.predict(x, c.t, ws.x0, ws.eps);
+  const edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
+  const std::size_t q = std::min(ws.kept + 1, static_cast<std::size_t>(order));
+  for (std::size_t k = q - 1; k > 0; --k) {  // age the history; d[0] gets the oldest (free) buffer
+    std::swap(ws.d[k], ws.d[k - 1]);
+    ws.nodes[k] = ws.nodes[k - 1];
   }
-  return half * sum;
+  ws.xt = x / f.s;
+  ws.d[0] = (ws.xt - ws.x0) / f.r;
+  ws.nodes[0] = LogNodes ? std::log(f.r) : f.r;
+  ws.kept = q;
+  if (LogNodes && f.rn == 0) {
+    ws.xt = ws.x0;  // DEIS's step to sigma~ = 0 (ln 0 is no node): x~' = D, first order
+  } else {
+    for (std::size_t j = 0; j < q; ++j) {
+      const S w = LogNodes ? deis_weight(ws.nodes, q, j, std::log(f.r), std::log(f.rn))
+                           : lagrange_weight(ws.nodes, q, j, f.r, f.rn);
+      ws.xt += w * ws.d[j];
+    }
+  }
+  x = f.sn * ws.xt;
 }
 
 }  // namespace detail
@@ -312,35 +373,31 @@ struct lms {
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
   template <class M, State X>
-  auto workspace(const M&, const X& x) const {
-    using sdeflow::detail::like;
-    struct ws {
-      X x0, eps, xt;
-      std::array<X, 4> d;                  ///< d[0] the newest derivative (x~ - D) / sigma~
-      std::array<scalar_of<X>, 4> nodes{};  ///< the sigma~ of each
-      std::size_t kept = 0;
-    };
-    return ws{like(x), like(x), like(x), {like(x), like(x), like(x), like(x)}, {}, 0};
-  }
-
+  auto workspace(const M&, const X& x) const { return detail::sigma_multistep_workspace<X>(x); }
   template <class M, State X, class W>
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
-    using S = scalar_of<X>;
-    m.predict(x, c.t, ws.x0, ws.eps);
-    const detail::edm_frame<schedule_of<M>, S> f(m.process(), c.t, c.t_next);
-    const std::size_t q = std::min(ws.kept + 1, static_cast<std::size_t>(order));
-    for (std::size_t k = q - 1; k > 0; --k) {  // age the history; d[0] gets the oldest (free) buffer
-      std::swap(ws.d[k], ws.d[k - 1]);
-      ws.nodes[k] = ws.nodes[k - 1];
-    }
-    ws.xt = x / f.s;
-    ws.d[0] = (ws.xt - ws.x0) / f.r;
-    ws.nodes[0] = f.r;
-    ws.kept = q;
-    for (std::size_t j = 0; j < q; ++j) {
-      ws.xt += detail::lagrange_weight(ws.nodes, q, j, f.r, f.rn) * ws.d[j];
-    }
-    x = f.sn * ws.xt;
+    detail::sigma_multistep<false>(order, m, x, c, ws);
+  }
+};
+
+/// DEIS (Zhang & Chen 2023), the rho-AB form of diffusers' DEISMultistepScheduler, order 1..3.
+struct deis {
+  int order = 3;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    detail::edm_grid(p, grid, "deis");
+  }
+  void validate() const {
+    sdeflow::detail::require(order >= 1 && order <= 3, "deis", "order", order, "must lie in [1, 3]");
+  }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return detail::sigma_multistep_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
+    detail::sigma_multistep<true>(order, m, x, c, ws);
   }
 };
 
