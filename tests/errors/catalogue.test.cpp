@@ -492,6 +492,8 @@ std::vector<bad_input> samplers() {
       {"DPM-Solver++(3M) SDE eta = -1", [=] { (void)sdeflow::sample_dpmpp_3m_sde(m, prior(), g, -1.0); }, kind::invalid,
        "dpmpp_3m_sde: eta = -1"},
       {"LMS order = 5", [=] { (void)sdeflow::sample_lms(m, prior(), g, 5); }, kind::invalid, "lms: order = 5"},
+      {"DPM-Solver++ SDE r = 0", [=] { (void)sdeflow::sample(sdeflow::samplers::dpmpp_sde{.r = 0.0}, m, prior(), g); },
+       kind::invalid, "dpmpp_sde: r = 0"},
       {"UniPC order = 0", [=] { (void)sdeflow::sample_unipc(m, prior(), g, 0); }, kind::invalid, "unipc: order = 0"},
       {"DEIS order = 4", [=] { (void)sdeflow::sample(sdeflow::samplers::deis{4}, m, prior(), g); }, kind::invalid,
        "deis: order = 4"},

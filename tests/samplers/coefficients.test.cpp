@@ -132,7 +132,7 @@ TEST_CASE("one-step coefficients: DPM-Solver++(2M) SDE, first step (Lu et al. 20
   }
 }
 
-TEST_CASE("one-step coefficients: DPM-2 ancestral, DPM-Solver++(2S) ancestral, DPM-Solver++(3M) SDE", "[samplers][coefficients]") {
+TEST_CASE("one-step coefficients: DPM-2 ancestral, DPM-Solver++(2S) ancestral, DPM-Solver++ SDE and (3M) SDE", "[samplers][coefficients]") {
   // With a constant denoiser each deterministic part is exact: x~ - c scales by sigma_down / sigma (the
   // midpoint evaluation sees the same c), and the ancestral noise has std sigma_up (k-diffusion's
   // get_ancestral_step). The first step of 3M SDE has no history: the 2M SDE first step above.
@@ -142,6 +142,8 @@ TEST_CASE("one-step coefficients: DPM-2 ancestral, DPM-Solver++(2S) ancestral, D
     std::string why;
     CHECK(matches(one_step(sdeflow::samplers::dpm_2_ancestral{eta}, s, sn), a.down / s, a.up, why));
     CHECK(matches(one_step(sdeflow::samplers::dpmpp_2s_ancestral{eta}, s, sn), a.down / s, a.up, why));
+    // DPM-Solver++ SDE: both stages see c, so x' = c + (d2/sigma)(x - c) + s_noise u2 z2 (the second split).
+    CHECK(matches(one_step(sdeflow::samplers::dpmpp_sde{eta, 0.8}, s, sn), a.down / s, 0.8 * a.up, why));
     const double h = std::log(s / sn);
     CHECK(matches(one_step(sdeflow::samplers::dpmpp_3m_sde{eta}, s, sn), (sn / s) * std::exp(-eta * h),
                   sn * std::sqrt(-std::expm1(-2 * eta * h)), why));

@@ -49,7 +49,7 @@ using all_samplers = std::tuple<
     sampler_case<smp::flow<sdeflow::rk4>, false, false>, sampler_case<smp::dpm_2, false>,
     sampler_case<smp::dpm_2_ancestral, true>, sampler_case<smp::dpmpp_2s_ancestral, true>,
     sampler_case<smp::dpmpp_3m_sde, true>, sampler_case<smp::lms, false>, sampler_case<smp::deis, false>,
-    sampler_case<smp::unipc, false>>;
+    sampler_case<smp::unipc, false>, sampler_case<smp::dpmpp_sde, true>>;
 
 template <class Case>
 sdeflow::time_grid<> grid_for(std::size_t N) {

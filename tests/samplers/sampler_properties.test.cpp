@@ -27,6 +27,7 @@ std::vector<std::pair<std::string, X>> run_all(const M& m, const X& x, const sde
   out.emplace_back("dpm 2 ancestral", sdeflow::sample_dpm_2_ancestral(m, x, grid, 1.0, {.seed = 1}).samples);
   out.emplace_back("dpm++2s ancestral", sdeflow::sample_dpmpp_2s_ancestral(m, x, grid, 1.0, {.seed = 1}).samples);
   out.emplace_back("dpm++2s", sdeflow::sample(sdeflow::samplers::dpmpp_2s{}, m, x, grid).samples);
+  out.emplace_back("dpm++ sde", sdeflow::sample_dpmpp_sde(m, x, grid, 1.0, {.seed = 1}).samples);
   out.emplace_back("dpm++3m sde", sdeflow::sample_dpmpp_3m_sde(m, x, grid, 1.0, {.seed = 1}).samples);
   out.emplace_back("dpm++3m taylor",
                    sdeflow::sample(sdeflow::samplers::dpmpp_3m{sdeflow::samplers::third_order_weight::taylor}, m, x, grid).samples);
@@ -139,6 +140,7 @@ TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samp
   CHECK((run(smp::dpm_2_ancestral{0.0}) - run(smp::dpm_2{})).cwiseAbs().maxCoeff() == 0.0);
   CHECK((run(smp::dpmpp_2s_ancestral{0.0}) - run(smp::dpmpp_2s{})).cwiseAbs().maxCoeff() == 0.0);
   CHECK((run(smp::dpmpp_3m_sde{0.0}) - run(smp::dpmpp_3m{})).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((run(smp::dpmpp_sde{0.0}) - run(smp::dpmpp_2s{})).cwiseAbs().maxCoeff() < 1e-12);
   const auto taylor = smp::third_order_weight::taylor;
   CHECK((run(smp::dpmpp_3m_sde{0.0, taylor}) - run(smp::dpmpp_3m{taylor})).cwiseAbs().maxCoeff() == 0.0);
   // ... and with eta > 0 they are not (the noise enters).
@@ -259,6 +261,8 @@ TEST_CASE("sampler argument validation", "[samplers][errors]") {
   CHECK_THROWS_WITH(sdeflow::sample_dpmpp_3m_sde(m, x, g, -1.0), Catch::Contains("dpmpp_3m_sde") && Catch::Contains("eta = -1"));
   CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 5), Catch::Contains("lms") && Catch::Contains("order = 5"));
   CHECK_THROWS_WITH(sdeflow::sample_lms(m, x, g, 0), Catch::Contains("order = 0"));
+  CHECK_THROWS_WITH(sdeflow::sample(sdeflow::samplers::dpmpp_sde{.r = 0.0}, m, x, g),
+                    Catch::Contains("dpmpp_sde") && Catch::Contains("r = 0"));
   CHECK_THROWS_WITH(sdeflow::sample_unipc(m, x, g, 4), Catch::Contains("unipc") && Catch::Contains("order = 4"));
   CHECK_THROWS_WITH(sdeflow::sample(sdeflow::samplers::deis{0}, m, x, g), Catch::Contains("deis") && Catch::Contains("order = 0"));
   const X x3 = X::Ones(3, 2);

@@ -97,6 +97,13 @@ TEST_CASE("k-diffusion samplers reproduce the mixtures", "[samplers][statistical
       check_matches_mixture(mix, sdeflow::sample_dpmpp_3m_sde(m, x, sdeflow::karras_schedule(edm, 0.002, 80.0, 100), 1.0,
                                                               {.seed = 14}).samples, 1.0, 0.0, "dpmpp_3m_sde");
     }
+    SECTION("DPM-Solver++ SDE at 100 steps, with counter noise and with a Brownian tree (k-diffusion's default)") {
+      const auto grid = sdeflow::karras_schedule(edm, 0.002, 80.0, 100);
+      check_matches_mixture(mix, sdeflow::sample_dpmpp_sde(m, x, grid, 1.0, {.seed = 15}).samples, 1.0, 0.0, "dpmpp_sde");
+      sdeflow::sampler_options<Eigen::MatrixXd> tree;
+      tree.noise = sdeflow::brownian_tree(0.0, 80.0, 1e-6, 16);
+      check_matches_mixture(mix, sdeflow::sample_dpmpp_sde(m, x, grid, 1.0, tree).samples, 1.0, 0.0, "dpmpp_sde, tree");
+    }
   });
 }
 
@@ -191,7 +198,52 @@ sdeflow::time_grid<> without_last_step(const sdeflow::time_grid<>& grid) {
   return sdeflow::time_grid<>::from_points(pts);
 }
 
+/// DPM-Solver++ SDE whose second-stage noise is a fresh draw, independent of the first stage's (the
+/// mutant: the version of samplers::dpmpp_sde before the battery caught it). EDM process: s = 1, sigma = t.
+struct dpmpp_sde_independent_noise : sdeflow::samplers::dpmpp_sde {
+  template <class M, class W>
+  void step(const M& m, Eigen::MatrixXd& x, const sdeflow::step_context<double>& c, W& ws,
+            sdeflow::step_noise<Eigen::MatrixXd>& noise) const {
+    m.predict(x, c.t, ws.x0, ws.eps);
+    if (c.t_next == 0) {
+      x = ws.x0;
+      return;
+    }
+    const double rs = std::sqrt(c.t * c.t_next);  // r = 1/2
+    const auto split = [](double s, double sn) {
+      const double up = std::min(sn, std::sqrt(sn * sn * (s * s - sn * sn) / (s * s)));
+      return std::pair{std::sqrt(sn * sn - up * up), up};
+    };
+    const auto [d1, u1] = split(c.t, rs);
+    noise.normal_over(0, c.t, rs, ws.z);
+    ws.xm = (d1 / c.t) * x + (1 - d1 / c.t) * ws.x0 + u1 * ws.z;
+    m.predict(ws.xm, rs, ws.xs, ws.eps);
+    const auto [d2, u2] = split(c.t, c.t_next);
+    noise.normal_over(1, c.t, c.t_next, ws.z);
+    x = (d2 / c.t) * x + (1 - d2 / c.t) * ws.xs + u2 * ws.z;
+  }
+};
+
 }  // namespace
+
+TEST_CASE("negative controls: DPM-Solver++ SDE with independent stage noises is rejected", "[samplers][statistical][mutants]") {
+  // The configuration of the battery case "DPM-Solver++ SDE at 100 steps" (counter noise, seed 15). On the
+  // ring the mutant's z is -7 at the full size and would be about -3.5 at the sanitizer size (n / 4), so
+  // the ring runs at the full size in every build; in d = 8 (z = -14) the test size suffices.
+  const sdeflow::edm_process<> edm(80.0);
+  on_both_mixtures([&](const sdeflow::gaussian_mixture<>& mix) {
+    const Eigen::Index nc = mix.dimension() == 2 ? Eigen::Index{10000} : n;
+    const auto x = sdeflow::initial_noise(edm, mix.dimension(), nc, sdeflow::sampler_options<Eigen::MatrixXd>{.seed = 6});
+    const std::string why = sdeflow_test::mixture_mismatch(
+        mix,
+        sdeflow::sample(dpmpp_sde_independent_noise{}, exact_model(mix, edm), x, sdeflow::karras_schedule(edm, 0.002, 80.0, 100),
+                        {.seed = 15})
+            .samples,
+        1.0, 0.0);
+    INFO("independent stage noises: " << why);
+    CHECK_THAT(why, Catch::Contains("within-mode distance"));
+  });
+}
 
 TEST_CASE("negative controls: the mixture battery rejects an off-by-one sigma / noise x 1.1 / a skipped last step",
           "[samplers][statistical][mutants]") {

@@ -115,6 +115,10 @@ class step_noise {
 
   /// Standard normals (times the temperature) for draw j spanning the step [t, t_next].
   void normal(std::size_t j, X& z) { draw(j, t_, tn_, z); }
+  /// Standard normals (times the temperature) for draw j spanning a part [a, b] of the step: for a
+  /// Brownian-tree source the normalized increment (W(b) - W(a)) / sqrt|b - a| of the one path, so draws
+  /// over overlapping intervals are correlated as the path makes them (a single-step SDE solver's stages).
+  void normal_over(std::size_t j, S a, S b, X& z) { draw(j, a, b, z); }
   /// Standard normals (times the temperature) for draw j at one time (a Langevin step at `time`).
   void normal_at(std::size_t j, S time, X& z) { draw(j, time, time, z); }
   /// Standard normals for draw j at one time, NOT scaled by the temperature: for samplers that derive a
