@@ -73,5 +73,6 @@
 #include <sdeflow/samplers/k_samplers.hpp>
 #include <sdeflow/samplers/langevin.hpp>
 #include <sdeflow/samplers/ode_sde.hpp>
+#include <sdeflow/samplers/schedule_search.hpp>
 #include <sdeflow/samplers/schedules.hpp>
 #include <sdeflow/samplers/unipc.hpp>
