@@ -6,7 +6,7 @@
 /// minimize the flow-map error
 ///     E(grid) = mean over the batch of |x_N(grid) - x_ref|,
 /// x_ref the probability-flow ODE solved from the same x_T by adaptive Dormand-Prince (tight tolerance,
-/// velocity form dx/dt = s' x0_hat + sigma' eps_hat, samplers/ode_sde.hpp). AYS minimizes a bound on the
+/// in the EDM frame dx~/dsigma~ = eps_hat, which stays regular at sigma = 0 for VP too). AYS minimizes a bound on the
 /// KL divergence of the whole path; this minimizes the error of the sampler actually used, which is what
 /// a user can measure, and the result is a plain time_grid to reuse.
 ///
@@ -27,7 +27,6 @@
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/integrators/dormand_prince.hpp>
 #include <sdeflow/samplers/engine.hpp>
-#include <sdeflow/samplers/ode_sde.hpp>
 #include <sdeflow/samplers/schedules.hpp>
 
 #include <cmath>
@@ -52,12 +51,43 @@ struct schedule_search_result {
   std::size_t sweeps = 0;
 };
 
-/// The flow-map reference of a model from x_T over [grid.front(), grid.back()] (Dormand-Prince).
+namespace detail {
+/// The probability-flow ODE in the EDM frame: time sigma~ = sigma/s, state x~ = x/s, dx~/dsigma~ = eps_hat
+/// (= (x~ - x0_hat)/sigma~), regular down to sigma~ = 0 for every schedule with s > 0 (the velocity form
+/// needs dsigma/dt, infinite at t = 0 under VP).
+template <class M>
+class edm_frame_field {
+ public:
+  explicit edm_frame_field(const M& m) : m_(&m) {}
+  template <State X>
+  void drift(const X& x, scalar_of<X> r, X& out) const {
+    thread_local X xs, x0;
+    const auto& p = m_->process();
+    const auto t = time_at_sigma_ratio(p, r);
+    xs = p.mean_scale(t) * x;
+    x0.resize(x.rows(), x.cols());
+    m_->predict(xs, t, x0, out);
+  }
+
+ private:
+  const M* m_;
+};
+}  // namespace detail
+
+/// The flow-map reference of a model from x_T at t0 to t1 (t0 > t1): the probability-flow ODE solved by
+/// adaptive Dormand-Prince in the EDM frame (sigma~ as time), mapped back to x at t1.
 template <class M, State X>
 [[nodiscard]] X flow_map_reference(const M& m, X x, scalar_of<X> t0, scalar_of<X> t1, double rtol = 1e-10,
                                    double atol = 1e-10) {
-  const velocity_field<M> vf(m);
-  (void)integrate_adaptive(vf, x, t0, t1, {.rtol = rtol, .atol = atol});
+  const auto& p = m.process();
+  detail::require(t1 < t0, "flow_map_reference", "t1", t1, detail::message("must be below t0 = ", t0).c_str());
+  const auto s0 = p.mean_scale(t0), s1 = p.mean_scale(t1);
+  detail::require(s0 > 0 && s1 > 0, "flow_map_reference", "mean_scale", s0 > 0 ? s1 : s0,
+                  "must be > 0 at both ends (the EDM frame divides by s)");
+  x /= s0;
+  const detail::edm_frame_field<M> field(m);
+  (void)integrate_adaptive(field, x, sigma_ratio(p, t0), sigma_ratio(p, t1), {.rtol = rtol, .atol = atol});
+  x *= s1;
   return x;
 }
 
