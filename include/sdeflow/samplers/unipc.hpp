@@ -77,7 +77,7 @@ template <class S>
       R(i, m) = std::pow(node, i);
     }
   }
-  const auto sol = R.partialPivLu().solve(rhs);
+  const Eigen::Matrix<S, Eigen::Dynamic, 1, 0, 3, 1> sol = R.partialPivLu().solve(rhs);  // evaluated: the LU is a temporary
   for (int i = 0; i < n; ++i) rho[static_cast<std::size_t>(i)] = sol(i);
   return rho;
 }
