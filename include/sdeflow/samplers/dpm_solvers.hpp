@@ -487,36 +487,28 @@ template <class Model, State X>
   requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpm_2_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                       double eta = 1.0, const sampler_options<X>& opt = {}) {
-  samplers::dpm_2_ancestral s;
-  s.eta = eta;
-  return sample(s, m, std::move(x), grid, opt);
+  return sample(samplers::dpm_2_ancestral{eta}, m, std::move(x), grid, opt);
 }
 
 template <class Model, State X>
   requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpmpp_2s_ancestral(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                          double eta = 1.0, const sampler_options<X>& opt = {}) {
-  samplers::dpmpp_2s_ancestral s;
-  s.eta = eta;
-  return sample(s, m, std::move(x), grid, opt);
+  return sample(samplers::dpmpp_2s_ancestral{eta}, m, std::move(x), grid, opt);
 }
 
 template <class Model, State X>
   requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpmpp_sde(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                 double eta = 1.0, const sampler_options<X>& opt = {}) {
-  samplers::dpmpp_sde s;
-  s.eta = eta;
-  return sample(s, m, std::move(x), grid, opt);
+  return sample(samplers::dpmpp_sde{eta}, m, std::move(x), grid, opt);
 }
 
 template <class Model, State X>
   requires DiffusionModel<Model, X>
 [[nodiscard]] sample_result<X> sample_dpmpp_3m_sde(const Model& m, X x, const time_grid<scalar_of<X>>& grid,
                                                    double eta = 1.0, const sampler_options<X>& opt = {}) {
-  samplers::dpmpp_3m_sde s;
-  s.eta = eta;
-  return sample(s, m, std::move(x), grid, opt);
+  return sample(samplers::dpmpp_3m_sde{eta}, m, std::move(x), grid, opt);
 }
 
 template <class Model, State X>
