@@ -66,6 +66,7 @@
 #include <sdeflow/samplers/k_samplers.hpp>
 #include <sdeflow/samplers/schedules.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <utility>

@@ -29,7 +29,9 @@
 #include <sdeflow/samplers/engine.hpp>
 #include <sdeflow/samplers/schedules.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace sdeflow {

@@ -31,6 +31,7 @@
 
 #include <Eigen/LU>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <utility>
