@@ -141,6 +141,11 @@ TEST_CASE("with eta = 0 the ancestral and SDE forms are their deterministic samp
   CHECK((run(smp::dpmpp_2s_ancestral{0.0}) - run(smp::dpmpp_2s{})).cwiseAbs().maxCoeff() == 0.0);
   CHECK((run(smp::dpmpp_3m_sde{0.0}) - run(smp::dpmpp_3m{})).cwiseAbs().maxCoeff() == 0.0);
   CHECK((run(smp::dpmpp_sde{0.0}) - run(smp::dpmpp_2s{})).cwiseAbs().maxCoeff() < 1e-12);
+  // r = 1 puts the midpoint on t': the second stage has no interval of its own, and a Brownian tree (which
+  // refuses a draw shorter than its resolution) must not be asked for one.
+  sdeflow::sampler_options<X> tree;
+  tree.noise = sdeflow::brownian_tree(0.0, 80.0, 1e-4, 3);
+  CHECK(sdeflow::sample(smp::dpmpp_sde{1.0, 1.0, 1.0}, m, x, grid, tree).samples.allFinite());
   const auto taylor = smp::third_order_weight::taylor;
   CHECK((run(smp::dpmpp_3m_sde{0.0, taylor}) - run(smp::dpmpp_3m{taylor})).cwiseAbs().maxCoeff() == 0.0);
   // ... and with eta > 0 they are not (the noise enters).

@@ -18,6 +18,7 @@
 #include "samplers/sampler_support.hpp"
 
 #include <sstream>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,19 @@ sdeflow::time_grid<> log_grid(std::size_t N) {
   std::vector<double> t(N + 1);
   for (std::size_t i = 0; i <= N; ++i) {
     t[i] = std::exp(std::log(smax) + (std::log(smin) - std::log(smax)) * static_cast<double>(i) / static_cast<double>(N));
+  }
+  t.front() = smax;
+  t.back() = smin;
+  return sdeflow::time_grid<>::from_points(t);
+}
+
+/// A smooth grid that is not uniform in lambda = -ln sigma: lambda_i = lambda_0 + (lambda_N - lambda_0) (i/N)^1.5,
+/// so step ratios vary (multistep weights that assume equal steps fail here).
+sdeflow::time_grid<> uneven_grid(std::size_t N) {
+  std::vector<double> t(N + 1);
+  for (std::size_t i = 0; i <= N; ++i) {
+    const double u = std::pow(static_cast<double>(i) / static_cast<double>(N), 1.5);
+    t[i] = std::exp(std::log(smax) + (std::log(smin) - std::log(smax)) * u);
   }
   t.front() = smax;
   t.back() = smin;
@@ -81,9 +95,11 @@ sdeflow::order_estimate slope(const std::vector<std::size_t>& Ns, const std::vec
 }
 
 template <class Smp>
-sdeflow::order_estimate flow_map_order(const Smp& s, const std::vector<std::size_t>& Ns) {
+sdeflow::order_estimate flow_map_order(const Smp& s, const std::vector<std::size_t>& Ns, bool uneven = false) {
   std::vector<double> e;
-  for (const auto N : Ns) e.push_back(mean_distance(sdeflow::sample(s, ring_model(), x_T(), log_grid(N)).samples, reference()));
+  for (const auto N : Ns) {
+    e.push_back(mean_distance(sdeflow::sample(s, ring_model(), x_T(), uneven ? uneven_grid(N) : log_grid(N)).samples, reference()));
+  }
   return slope(Ns, e);
 }
 
@@ -147,8 +163,14 @@ TEST_CASE("flow-map ruler: Dormand-Prince at 1e-12 reproduces the closed-form Ga
   const double err = (got - want).cwiseAbs().maxCoeff();
   INFO("max error " << err);
   CHECK(err < 1e-9);
-  // The ruler's floor is far below the smallest error the order tests use (~1e-7).
-  CHECK(mean_distance(solve(ring_model(), x_T(), smax, smin), reference()) == 0.0);
+  // The ruler's floor on the ring: the 1e-12 reference against one at 1e-10 (measured 1e-10), far below
+  // the smallest error the order tests use (~1e-7).
+  const sdeflow::velocity_field<std::remove_cvref_t<decltype(ring_model())>> vf(ring_model());
+  X looser = x_T();
+  (void)sdeflow::integrate_adaptive(vf, looser, smax, smin, {.rtol = 1e-10, .atol = 1e-10});
+  const double floor = mean_distance(looser, reference());
+  INFO("reference at 1e-10 against 1e-12: " << floor);
+  CHECK(floor < 1e-9);
 }
 
 TEST_CASE("flow-map order: DPM-2, DPM-Solver++(2S) and (2M), EDM Heun are second order, Euler first", "[samplers][convergence]") {
@@ -177,8 +199,11 @@ TEST_CASE("flow-map order: DPM-Solver++(3M) with the Taylor weight is third orde
   CHECK(std::fabs(taylor.slope - 3.0) <= 0.25);
   const auto published = flow_map_order(smp::dpmpp_3m{}, {160, 320, 640, 1280});
   INFO("published: " << describe(published) << ", N = 160..1280");
-  CHECK(std::fabs(published.slope - 2.0) <= 0.25);
-  CHECK(std::fabs(published.slope - 3.0) > 0.5);  // the mutant of a third-order claim
+  CHECK(std::fabs(published.slope - 2.0) <= 0.25);  // so a third-order claim for it is rejected
+  // On a grid with varying step ratios (r0, r1 != 1) the same orders.
+  const auto taylor_uneven = flow_map_order(smp::dpmpp_3m{smp::third_order_weight::taylor}, {80, 160, 320, 640}, true);
+  INFO("taylor, uneven grid: " << describe(taylor_uneven));
+  CHECK(std::fabs(taylor_uneven.slope - 3.0) <= 0.25);
 }
 
 TEST_CASE("flow-map order: LMS of order 3 is third order over the whole run", "[samplers][convergence]") {
@@ -222,27 +247,32 @@ TEST_CASE("flow-map order: UniP-p alone is order p, UniPC-p (with UniC) order p 
       const auto uni_p = flow_map_order(smp::unipc{p, v, false, false}, w);
       const auto uni_pc = flow_map_order(smp::unipc{p, v, true, false}, w);
       INFO(name << " order " << p << ": UniP " << describe(uni_p) << "; UniPC " << describe(uni_pc));
-      CHECK(std::fabs(uni_p.slope - p) <= 0.25);
+      CHECK(std::fabs(uni_p.slope - p) <= 0.25);  // so the corrector switched off is rejected as order p + 1
       CHECK(std::fabs(uni_pc.slope - (p + 1)) <= 0.25);
-      // The mutant: the corrector switched off is rejected as order p + 1.
-      CHECK(std::fabs(uni_p.slope - (p + 1)) > 0.5);
     }
   }
 }
 
-TEST_CASE("flow-map order: DEIS of order 2 and 3", "[samplers][convergence]") {
+TEST_CASE("flow-map order: DEIS of order 2 and 3 and UniPC-2 on a grid not uniform in lambda", "[samplers][convergence]") {
   const std::vector<std::size_t> w{160, 320, 640, 1280};
+  for (const bool uneven : {false, true}) {
+    for (int p = 2; p <= 3; ++p) {
+      const auto est = flow_map_order(smp::deis{p}, w, uneven);
+      INFO("deis order " << p << (uneven ? " uneven" : "") << ": " << describe(est) << ", N = 160..1280");
+      CHECK(std::fabs(est.slope - p) <= 0.25);
+    }
+  }
   for (int p = 2; p <= 3; ++p) {
-    const auto est = flow_map_order(smp::deis{p}, w);
-    INFO("deis order " << p << ": " << describe(est) << ", N = 160..1280");
-    CHECK(std::fabs(est.slope - p) <= 0.25);
+    const auto est = flow_map_order(smp::unipc{p, smp::unipc_variant::bh2, true, false}, {80, 160, 320, 640}, true);
+    INFO("unipc " << p << " uneven: " << describe(est));
+    CHECK(std::fabs(est.slope - (p + 1)) <= 0.25);
   }
 }
 
 TEST_CASE("optimize_schedule: the grid it finds on one batch beats Karras's on a held-out batch", "[samplers][schedules]") {
-  // DPM-Solver++(2M), 8 steps to sigma = 0 on the ring. Measured (Release): Karras 0.87 on the held-out
-  // batch, optimized ~0.05-0.07. The check asks for half, far from both; a search that returned its start
-  // (the mutant) fails it.
+  // DPM-Solver++(2M), 8 steps to sigma = 0 on the ring (the grid ends with the first-order step to 0).
+  // Measured (Release): Karras 0.87 on the held-out batch, optimized 0.046. The check asks for a fifth;
+  // a search that returned its start, or stopped after a poor sweep, fails it.
   const auto start = sdeflow::karras_schedule(edm(), 0.002, smax, 8);
   const X train = sdeflow::initial_noise(edm(), 2, sdeflow_test::scaled(Eigen::Index{128}, Eigen::Index{48}), start,
                                          sdeflow::sampler_options<X>{.seed = 1});
@@ -250,9 +280,7 @@ TEST_CASE("optimize_schedule: the grid it finds on one batch beats Karras's on a
                                         sdeflow::sampler_options<X>{.seed = 2});
   const auto found = sdeflow::optimize_schedule(smp::dpmpp_2m{}, ring_model(), train, start, {.max_sweeps = 6});
   REQUIRE(found.grid.steps() == start.steps());
-  CHECK(found.grid.front() == start.front());
-  CHECK(found.grid.back() == start.back());
-  CHECK(found.error <= found.initial_error);
+  CHECK(found.error < 0.2 * found.initial_error);  // on its own batch (measured ~0.07)
   const X ref_train = sdeflow::flow_map_reference(ring_model(), train, smax, 0.0);
   CHECK(found.error == Approx(sdeflow::flow_map_error(sdeflow::sample(smp::dpmpp_2m{}, ring_model(), train, found.grid).samples,
                                                       ref_train)).epsilon(1e-12));
@@ -263,7 +291,7 @@ TEST_CASE("optimize_schedule: the grid it finds on one batch beats Karras's on a
   const double optimized = sdeflow::flow_map_error(sdeflow::sample(smp::dpmpp_2m{}, ring_model(), held, found.grid).samples, ref);
   INFO("held-out flow-map error: Karras " << karras << ", optimized " << optimized << " (" << found.trials << " trials, "
                                           << found.sweeps << " sweeps)");
-  CHECK(optimized < 0.5 * karras);
+  CHECK(optimized < 0.2 * karras);
   // Bad input names the argument.
   CHECK_THROWS_WITH(sdeflow::optimize_schedule(smp::dpmpp_2m{}, ring_model(), train, sdeflow::karras_schedule(edm(), 0.002, smax, 1)),
                     Catch::Contains("start.steps() = 1"));

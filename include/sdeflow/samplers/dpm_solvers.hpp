@@ -26,7 +26,8 @@
 ///   with split the ancestral split above. z1 and z2 are the normalized increments of one Brownian path
 ///   (in the grid's time t) over [t, t_s] and [t, t']: draw 0 is the increment over [t, t_s], draw 1 over
 ///   [t_s, t'], and z2 combines them. With a Brownian-tree source this is k-diffusion's use of its tree;
-///   with counter noise the same law. (Independent z1, z2 are wrong: the second stage's noise must contain
+///   with counter noise the same law. The path runs in the grid's time t: for VE and EDM (t = sigma) the
+///   correlation of z1 and z2 is k-diffusion's (its tree runs in sigma); under VP it follows t instead. (Independent z1, z2 are wrong: the second stage's noise must contain
 ///   the first's; the battery measured a within-mode spread 10% too small, z = -7, with them.)
 ///   eta = 0, r = 1/2 is dpmpp_2s. 2 draws and 2N - 1 NFE to sigma = 0.
 /// - samplers::dpmpp_3m_sde (DPMSolverMultistepScheduler, solver_order 3, sde-dpmsolver++):
@@ -153,15 +154,23 @@ template <class S>
 }
 
 /// The DEIS weight: the integral over sigma~ in [e^a, e^b] of the Lagrange basis polynomial of node j in
-/// v = ln sigma~, i.e. int_a^b l_j(v) e^v dv, by five-point Gauss-Legendre (exact for polynomials of
-/// degree 9; the remainder for a step |b - a| <= 1 is below 1e-10 of the weight, and falls as |b - a|^10).
+/// v = ln sigma~, i.e. int_a^b l_j(v) e^v dv, by composite five-point Gauss-Legendre on panels of width
+/// <= 1/4 in v (exact for polynomials of degree 9 per panel; the remainder of e^v on a panel of width w is
+/// ~ w^10 / 10!^2-small, below 1e-13 of the weight, for any step, also the few-step grids' wide ones).
 template <class S>
 [[nodiscard]] S deis_weight(const std::array<S, 4>& log_nodes, std::size_t q, std::size_t j, S a, S b) {
-  const S mid = (a + b) / 2, half = (b - a) / 2;
   const S x1 = std::sqrt(S(5) - 2 * std::sqrt(S(10) / 7)) / 3, x2 = std::sqrt(S(5) + 2 * std::sqrt(S(10) / 7)) / 3;
   const S w0 = S(128) / 225, w1 = (322 + 13 * std::sqrt(S(70))) / 900, w2 = (322 - 13 * std::sqrt(S(70))) / 900;
   const auto f = [&](S v) { return lagrange_basis(log_nodes, q, j, v) * std::exp(v); };
-  return half * (w0 * f(mid) + w1 * (f(mid - half * x1) + f(mid + half * x1)) + w2 * (f(mid - half * x2) + f(mid + half * x2)));
+  const auto panels = static_cast<int>(std::ceil(std::fabs(b - a) / S(0.25)));
+  S sum = 0;
+  for (int k = 0; k < std::max(panels, 1); ++k) {
+    const S lo = a + (b - a) * static_cast<S>(k) / static_cast<S>(std::max(panels, 1));
+    const S hi = a + (b - a) * static_cast<S>(k + 1) / static_cast<S>(std::max(panels, 1));
+    const S mid = (lo + hi) / 2, half = (hi - lo) / 2;
+    sum += half * (w0 * f(mid) + w1 * (f(mid - half * x1) + f(mid + half * x1)) + w2 * (f(mid - half * x2) + f(mid + half * x2)));
+  }
+  return sum;
 }
 
 /// The workspace of the multistep methods in sigma~: up to four derivatives d = (x~ - D) / sigma~ and
@@ -286,6 +295,8 @@ struct dpmpp_2s {
 /// taylor: twice that, the Taylor weight h^3 phi_3(-h) D''; third order (measured 3.00). Which of the two
 ///   is more accurate at few steps depends on the problem (docs/samplers.md has both on two mixtures).
 enum class third_order_weight { published, taylor };
+// (phi_2 / h_e - 1/2 loses ~6 eps / h^2 relative accuracy as h -> 0: fine in double; with float states,
+// beyond a few hundred steps, use dpmpp_2m.)
 
 /// DPM-Solver++ SDE (k-diffusion's sample_dpmpp_sde): single-step, two evaluations, eta >= 0, midpoint
 /// fraction r in (0, 1]; eta = 0 and r = 1/2 is dpmpp_2s.
@@ -322,8 +333,8 @@ struct dpmpp_sde {
     }
     // Stage 1: to lambda + r h (sigma~_s = sigma~ e^{-r h}), ancestrally.
     const S h = std::log(f.r) - std::log(f.rn);
-    const S rs = f.r * std::exp(-static_cast<S>(r) * h);
-    const S ts = time_at_sigma_ratio(p, rs);
+    const S rs = r == 1 ? f.rn : f.r * std::exp(-static_cast<S>(r) * h);
+    const S ts = r == 1 ? c.t_next : time_at_sigma_ratio(p, rs);
     const detail::ancestral_split<S> a1(f.r, rs, eta);
     const bool noisy = eta > 0;
     ws.xm = (a1.down / f.r) * ws.xt - std::expm1(std::log(a1.down) - std::log(f.r)) * ws.x0;
@@ -339,11 +350,15 @@ struct dpmpp_sde {
     const detail::ancestral_split<S> a2(f.r, f.rn, eta);
     ws.xt = (a2.down / f.r) * ws.xt - std::expm1(std::log(a2.down) - std::log(f.r)) * ((1 - fac) * ws.xm + fac * ws.x0);
     if (noisy) {
-      // (W(t') - W(t)) / sqrt|t' - t| of the same path: stage 1's increment plus an independent one over [t_s, t'].
-      noise.normal_over(1, ts, c.t_next, ws.xs);
+      // (W(t') - W(t)) / sqrt|t' - t| of the same path: stage 1's increment plus an independent one over
+      // [t_s, t'] (none when r = 1: t_s = t').
       const S wa = std::sqrt(std::fabs(ts - c.t)), wb = std::sqrt(std::fabs(c.t_next - ts));
-      const S norm = std::sqrt(wa * wa + wb * wb);
-      ws.xt += (static_cast<S>(s_noise) * a2.up / norm) * (wa * ws.z + wb * ws.xs);
+      if (wb > 0) {
+        noise.normal_over(1, ts, c.t_next, ws.xs);
+        ws.xt += (static_cast<S>(s_noise) * a2.up / std::sqrt(wa * wa + wb * wb)) * (wa * ws.z + wb * ws.xs);
+      } else {
+        ws.xt += (static_cast<S>(s_noise) * a2.up) * ws.z;
+      }
     }
     x = f.sn * ws.xt;
   }

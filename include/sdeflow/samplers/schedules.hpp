@@ -114,9 +114,14 @@ template <NoiseSchedule P, class F>
 [[nodiscard]] time_grid<typename P::scalar_type> sigma_list_grid(const P& p, std::size_t steps, F sigma_at, const char* who) {
   using S = typename P::scalar_type;
   std::vector<S> t(grid_points(steps, who));
+  const S floor = sigma_ratio(p, S(0));
   for (std::size_t i = 0; i < steps; ++i) {
     const S u = steps == 1 ? S(0) : static_cast<S>(i) / static_cast<S>(steps - 1);
-    t[i] = time_at_sigma_ratio(p, sigma_at(i, u));
+    const S target = sigma_at(i, u);
+    // A sigma below the process's own at t = 0 has no time: refuse it (it would map to t ~ 0 twice).
+    require(!(target < floor * (1 - 64 * std::numeric_limits<S>::epsilon())), who, "sigma_min", target,
+            message("is below the process's sigma/s at t = 0, ", floor).c_str());
+    t[i] = time_at_sigma_ratio(p, target);
   }
   t[steps] = 0;
   return time_grid<S>::computed(std::move(t), who);

@@ -105,13 +105,13 @@ struct unipc {
   auto workspace(const M&, const X& x) const {
     using sdeflow::detail::like;
     struct ws {
-      X x0, eps, xt, last;
+      X x0, eps, xt, last, pred;  ///< last: x~ where the previous step started; pred: where it predicted to land
       std::array<X, 3> D;                  ///< D[0] the newest x0_hat (at lambda[0])
       std::array<scalar_of<X>, 3> lambda{};
       std::size_t kept = 0;
       int last_order = 0;                  ///< the order of the previous step (its corrector's order)
     };
-    return ws{like(x), like(x), like(x), like(x), {like(x), like(x), like(x)}, {}, 0, 0};
+    return ws{like(x), like(x), like(x), like(x), like(x), {like(x), like(x), like(x)}, {}, 0, 0};
   }
 
   template <class M, State X, class W>
@@ -129,7 +129,10 @@ struct unipc {
       for (int i = 1; i < p; ++i) r[static_cast<std::size_t>(i - 1)] = (ws.lambda[static_cast<std::size_t>(i)] - ws.lambda[0]) / h;
       const auto rho = detail::unipc_rho(true, p, r, h, variant);
       const S bh = variant == unipc_variant::bh1 ? -h : std::expm1(-h);
-      ws.xt = std::exp(-h) * ws.last - std::expm1(-h) * ws.D[0] - (bh * rho[static_cast<std::size_t>(p - 1)]) * (ws.x0 - ws.D[0]);
+      // Corrected value plus whatever was changed between steps (x / s - pred: zero unless the state was
+      // edited through sampling_run::state(), e.g. inpainting), so edits survive the correction.
+      ws.xt += std::exp(-h) * ws.last - std::expm1(-h) * ws.D[0] - (bh * rho[static_cast<std::size_t>(p - 1)]) * (ws.x0 - ws.D[0]) -
+               ws.pred;
       for (int i = 1; i < p; ++i) {
         const auto k = static_cast<std::size_t>(i);
         ws.xt -= (bh * rho[k - 1] / r[k - 1]) * (ws.D[k] - ws.D[0]);
@@ -161,6 +164,7 @@ struct unipc {
       ws.xt -= (bh * rho[k - 1] / r[k - 1]) * (ws.D[k] - ws.D[0]);
     }
     ws.last_order = p;
+    ws.pred = ws.xt;
     x = f.sn * ws.xt;
   }
 };
