@@ -216,77 +216,59 @@ void sigma_multistep(int order, const M& m, X& x, const step_context<scalar_of<X
 
 }  // namespace detail
 
+namespace detail {
+/// The four midpoint samplers: Exponential picks DPM-Solver++(2S) over DPM-2, Ancestral adds the eta member.
+template <bool Exponential>
+struct midpoint_protocol {
+  static constexpr const char* deterministic_name = Exponential ? "dpmpp_2s" : "dpm_2";
+  static constexpr const char* ancestral_name = Exponential ? "dpmpp_2s_ancestral" : "dpm_2_ancestral";
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return two_stage_workspace<X>(x); }
+};
+
+template <bool Exponential>
+struct midpoint_deterministic : midpoint_protocol<Exponential> {
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    edm_grid(p, grid, midpoint_protocol<Exponential>::deterministic_name);
+  }
+  void validate() const {}
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    midpoint_step<Exponential>(0.0, m, x, c, ws, noise);
+  }
+};
+
+template <bool Exponential>
+struct midpoint_ancestral {
+  double eta = 1.0;
+
+  template <class P, class G>
+  void validate_grid(const P& p, const G& grid) const {
+    edm_grid(p, grid, midpoint_protocol<Exponential>::ancestral_name);
+  }
+  void validate() const { require_eta_unit(eta, midpoint_protocol<Exponential>::ancestral_name); }
+  template <class M, class G>
+  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return two_stage_evaluations(m, grid); }
+  template <class M, State X>
+  auto workspace(const M&, const X& x) const { return two_stage_workspace<X>(x); }
+  template <class M, State X, class W>
+  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
+    midpoint_step<Exponential>(eta, m, x, c, ws, noise);
+  }
+};
+}  // namespace detail
+
 /// DPM-2 (k-diffusion's sample_dpm_2 without churn): second order, 2 NFE per step.
-struct dpm_2 {
-  template <class P, class G>
-  void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "dpm_2");
-  }
-  void validate() const {}
-  template <class M, class G>
-  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
-  template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
-  template <class M, State X, class W>
-  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
-    detail::midpoint_step<false>(0.0, m, x, c, ws, noise);
-  }
-};
-
+using dpm_2 = detail::midpoint_deterministic<false>;
 /// DPM-2 ancestral (k-diffusion's sample_dpm_2_ancestral); eta in [0, 1], eta = 0 is dpm_2.
-struct dpm_2_ancestral {
-  double eta = 1.0;
-
-  template <class P, class G>
-  void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "dpm_2_ancestral");
-  }
-  void validate() const { detail::require_eta_unit(eta, "dpm_2_ancestral"); }
-  template <class M, class G>
-  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
-  template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
-  template <class M, State X, class W>
-  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
-    detail::midpoint_step<false>(eta, m, x, c, ws, noise);
-  }
-};
-
+using dpm_2_ancestral = detail::midpoint_ancestral<false>;
 /// DPM-Solver++(2S) ancestral (k-diffusion's sample_dpmpp_2s_ancestral); eta in [0, 1].
-struct dpmpp_2s_ancestral {
-  double eta = 1.0;
-
-  template <class P, class G>
-  void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "dpmpp_2s_ancestral");
-  }
-  void validate() const { detail::require_eta_unit(eta, "dpmpp_2s_ancestral"); }
-  template <class M, class G>
-  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
-  template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
-  template <class M, State X, class W>
-  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
-    detail::midpoint_step<true>(eta, m, x, c, ws, noise);
-  }
-};
-
+using dpmpp_2s_ancestral = detail::midpoint_ancestral<true>;
 /// DPM-Solver++(2S): the deterministic member (eta = 0) of dpmpp_2s_ancestral, second order.
-struct dpmpp_2s {
-  template <class P, class G>
-  void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "dpmpp_2s");
-  }
-  void validate() const {}
-  template <class M, class G>
-  [[nodiscard]] std::size_t evaluations(const M& m, const G& grid) const { return detail::two_stage_evaluations(m, grid); }
-  template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::two_stage_workspace<X>(x); }
-  template <class M, State X, class W>
-  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>& noise) const {
-    detail::midpoint_step<true>(0.0, m, x, c, ws, noise);
-  }
-};
+using dpmpp_2s = detail::midpoint_deterministic<true>;
 
 /// The weight DPM-Solver++(3M) gives its second difference d2 ~ h^2 D''/2 (see the file comment).
 /// published: -phi_3 = h phi_3(-h) ~ h/6, as in dpm-solver, diffusers and k-diffusion; the h^3 D'' term of
@@ -448,47 +430,37 @@ struct dpmpp_3m {
   }
 };
 
-/// Linear multistep in sigma~ (k-diffusion's sample_lms), order 1..4.
-struct lms {
-  int order = 4;
+namespace detail {
+/// LMS (LogNodes = false, orders 1..4) and DEIS (LogNodes = true, orders 1..3): see sigma_multistep.
+template <bool LogNodes>
+struct sigma_multistep_sampler {
+  static constexpr int max_order = LogNodes ? 3 : 4;
+  static constexpr const char* name = LogNodes ? "deis" : "lms";
+  int order = max_order;
 
   template <class P, class G>
   void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "lms");
+    edm_grid(p, grid, name);
   }
   void validate() const {
-    sdeflow::detail::require(order >= 1 && order <= 4, "lms", "order", order, "must lie in [1, 4]");
+    sdeflow::detail::require(order >= 1 && order <= max_order, name, "order", order,
+                             LogNodes ? "must lie in [1, 3]" : "must lie in [1, 4]");
   }
   template <class M, class G>
   [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
   template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::sigma_multistep_workspace<X>(x); }
+  auto workspace(const M&, const X& x) const { return sigma_multistep_workspace<X>(x); }
   template <class M, State X, class W>
   void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
-    detail::sigma_multistep<false>(order, m, x, c, ws);
+    sigma_multistep<LogNodes>(order, m, x, c, ws);
   }
 };
+}  // namespace detail
 
-/// DEIS (Zhang & Chen 2023), the rho-AB form of diffusers' DEISMultistepScheduler, order 1..3.
-struct deis {
-  int order = 3;
-
-  template <class P, class G>
-  void validate_grid(const P& p, const G& grid) const {
-    detail::edm_grid(p, grid, "deis");
-  }
-  void validate() const {
-    sdeflow::detail::require(order >= 1 && order <= 3, "deis", "order", order, "must lie in [1, 3]");
-  }
-  template <class M, class G>
-  [[nodiscard]] std::size_t evaluations(const M&, const G& grid) const { return grid.steps(); }
-  template <class M, State X>
-  auto workspace(const M&, const X& x) const { return detail::sigma_multistep_workspace<X>(x); }
-  template <class M, State X, class W>
-  void step(const M& m, X& x, const step_context<scalar_of<X>>& c, W& ws, step_noise<X>&) const {
-    detail::sigma_multistep<true>(order, m, x, c, ws);
-  }
-};
+/// Linear multistep in sigma~ (k-diffusion's sample_lms), order 1..4 (default 4).
+using lms = detail::sigma_multistep_sampler<false>;
+/// DEIS (Zhang & Chen 2023), the rho-AB form of diffusers' DEISMultistepScheduler, order 1..3 (default 3).
+using deis = detail::sigma_multistep_sampler<true>;
 
 }  // namespace samplers
 
