@@ -57,6 +57,7 @@
 #include <sdeflow/integrators/milstein.hpp>
 #include <sdeflow/integrators/rk4.hpp>
 #include <sdeflow/integrators/sra1.hpp>
+#include <sdeflow/integrators/sriw1.hpp>
 #include <sdeflow/integrators/stochastic_heun.hpp>
 
 #include <sdeflow/diagnostics/convergence.hpp>

@@ -5,6 +5,7 @@ int main() {
   run<sdeflow::euler_maruyama, ito_diagonal>();
   run<sdeflow::euler_maruyama, ito_general>();
   run<sdeflow::milstein, ito_diagonal>();
+  run<sdeflow::sriw1, ito_diagonal>();
   run<sdeflow::stochastic_heun, stratonovich_diagonal>();
   // The concept_* cases, corrected.
   const sdeflow::vp_process<> vp;

@@ -131,6 +131,9 @@ TEST_CASE("SRA1 has strong order 1.5 on a nonlinear additive-noise SDE / against
   const Eigen::MatrixXd ref = taylor_15_reference(x0, fine);
   const auto est = sdeflow::strong_order(sdeflow::sra1{}, sys, x0, 0.0, 1.0, ladder, fine, seed, ref);
   CHECK_ORDER(est, 1.5);
+  // SRIW1 (multiplicative-noise scheme) on the same additive problem: order 1.5 too.
+  const auto sri = sdeflow::strong_order(sdeflow::sriw1{}, sys, x0, 0.0, 1.0, ladder, fine, seed, ref);
+  CHECK_ORDER(sri, 1.5);
 
   // The mutant: SRA1 whose drift weights sum to 1.02 instead of 1 (the same as SRA1 on 1.02 a). It
   // converges at order 1.5 to its own limit, so a ladder referenced to SRA1 itself (the earlier form
