@@ -44,7 +44,7 @@ TEST_CASE("output at requested times does not change the steps / both directions
   const auto dense = sdeflow::integrate_adaptive(cos_sys, b, 0.0, 3.0, opt, times,
                                                  [&](std::size_t i, double t, const Eigen::MatrixXd& xi) {
                                                    CHECK(t == times[i]);
-                                                   // Hermite interpolation is third order: |error| ~ C h^4.
+                                                   // The continuous extension has local error O(h^5).
                                                    CHECK(xi(0, 0) == Approx(std::exp(std::sin(t))).epsilon(1e-6));
                                                    seen.push_back(t);
                                                  });
@@ -63,6 +63,59 @@ TEST_CASE("output at requested times does not change the steps / both directions
   Eigen::Vector2d y(1.0, 0.0);
   sdeflow::integrate_adaptive(rotation{}, y, 0.0, 2 * std::numbers::pi, opt);
   CHECK((y - Eigen::Vector2d(1.0, 0.0)).norm() < 1e-8);
+}
+
+TEST_CASE("Dormand-Prince dense output has local order 5 inside a step, the cubic Hermite 4", "[dopri]") {
+  // One accepted step of size h from the exact x(0) = 1 of x' = x cos t (x = exp(sin t)): outputs at
+  // theta = 0.3, 0.5, 0.8 of the step. A continuous extension of order 4 has interpolation error
+  // O(h^5) there; the cubic Hermite through the same end points and slopes (the mutant, the earlier
+  // interpolant) has O(h^4). Tolerances of 1 make every step of size h <= 0.4 acceptable.
+  const std::vector<double> thetas = {0.3, 0.5, 0.8};
+  std::vector<double> hs, dense_err, hermite_err;
+  for (double h : {0.4, 0.2, 0.1, 0.05, 0.025}) {
+    const double t0 = 0.2;  // away from a zero of x'''' (near t = 0.7 the Hermite slopes start at 2.6)
+    Eigen::MatrixXd x = Eigen::MatrixXd::Constant(1, 1, std::exp(std::sin(t0)));
+    const Eigen::MatrixXd x0 = x;
+    std::vector<double> times;
+    for (double th : thetas) times.push_back(t0 + th * h);
+    times.push_back(t0 + h);
+    double worst = 0, at_end = 0;
+    const auto rep = sdeflow::integrate_adaptive(cos_sys, x, t0, t0 + h, {.rtol = 1, .atol = 1, .dt_initial = h}, times,
+                                                 [&](std::size_t i, double t, const Eigen::MatrixXd& xi) {
+                                                   if (i < thetas.size()) {
+                                                     worst = std::max(worst, std::fabs(xi(0, 0) - std::exp(std::sin(t))));
+                                                   } else {
+                                                     at_end = xi(0, 0);
+                                                   }
+                                                 });
+    REQUIRE(rep.accepted == 1);
+    REQUIRE(rep.rejected == 0);
+    CHECK(at_end == x(0, 0));  // theta = 1 is the step's end state, exactly
+    // The cubic Hermite on the same step: end states and the FSAL slopes.
+    const double k1 = x0(0, 0) * std::cos(t0), k7 = x(0, 0) * std::cos(t0 + h);
+    double worst_hermite = 0;
+    for (double th : thetas) {
+      const double h00 = (1 + 2 * th) * (1 - th) * (1 - th), h10 = th * (1 - th) * (1 - th);
+      const double h01 = th * th * (3 - 2 * th), h11 = th * th * (th - 1);
+      const double v = h00 * x0(0, 0) + h10 * h * k1 + h01 * x(0, 0) + h11 * h * k7;
+      worst_hermite = std::max(worst_hermite, std::fabs(v - std::exp(std::sin(t0 + th * h))));
+    }
+    hs.push_back(h);
+    dense_err.push_back(worst);
+    hermite_err.push_back(worst_hermite);
+  }
+  const auto slope = [&](const std::vector<double>& e) {
+    // Least squares of log e on log h (deterministic: no standard errors).
+    const std::vector<double> unit(e.size(), 0.0);
+    return sdeflow::fit_order(hs, e, unit).slope;
+  };
+  const double p_dense = slope(dense_err), p_hermite = slope(hermite_err);
+  INFO("dense-output slope " << p_dense << ", Hermite slope " << p_hermite << ", errors at h = 0.025: "
+                             << dense_err.back() << " vs " << hermite_err.back());
+  CHECK(std::fabs(p_dense - 5) < 0.25);
+  CHECK(std::fabs(p_hermite - 4) < 0.25);  // the mutant: rejected by the bound above
+  CHECK(std::fabs(p_hermite - 5) > 0.25);
+  CHECK(dense_err.back() < hermite_err.back() / 10);
 }
 
 TEST_CASE("Dormand-Prince honours an observer that returns false, as the fixed-step driver does", "[dopri]") {
