@@ -69,6 +69,7 @@
 #include <sdeflow/likelihood.hpp>
 
 #include <sdeflow/samplers/ddim.hpp>
+#include <sdeflow/samplers/dpm_adaptive.hpp>
 #include <sdeflow/samplers/dpm_solvers.hpp>
 #include <sdeflow/samplers/engine.hpp>
 #include <sdeflow/samplers/k_samplers.hpp>
