@@ -47,6 +47,10 @@ int main() {
   report("DPM-Solver++(3M), Karras, 10 steps", sdeflow::sample(sdeflow::samplers::dpmpp_3m{}, net, xT, karras10));
   report("LMS-4, Karras, 10 steps", sdeflow::sample_lms(net, xT, karras10, 4));
   report("DPM-Solver++ SDE, Karras, 5 steps", sdeflow::sample_dpmpp_sde(net, xT, sdeflow::karras_schedule(vp, 0.002, sdeflow::sigma_ratio(vp, 1.0), 5), 1.0, opt));
+  // Adaptive DPM-Solver (k-diffusion's sample_dpm_adaptive): the tolerance sets the NFE; a last grid
+  // point at t = 0 adds the final denoising step.
+  const auto ends = sdeflow::time_grid<>::from_points({1.0, 0.002, 0.0});
+  report("DPM adaptive, rtol = atol = 1e-3", sdeflow::sample_dpm_adaptive(net, xT, ends, {.rtol = 1e-3, .atol = 1e-3}));
   // A schedule fitted to this model and sampler (flow-map error against Dormand-Prince on 128 draws),
   // then reused on the full batch.
   const X train = sdeflow::initial_noise(vp, 2, 128, karras10, {.seed = 9});
