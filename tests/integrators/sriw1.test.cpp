@@ -58,7 +58,6 @@ struct sriw1_without_area {
   static constexpr int evaluations = 2;
   template <class Noise, sdeflow::calculus C>
   static constexpr bool supports = sdeflow::sriw1::supports<Noise, C>;
-  static constexpr std::string_view supported = sdeflow::sriw1::supported;
   template <class X>
   using workspace = sdeflow::sriw1::workspace<X>;
   template <class Sys, class X, class W>
