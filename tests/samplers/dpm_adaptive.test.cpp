@@ -2,8 +2,8 @@
 // samplers::dpm_adaptive: the error follows the tolerance against an independent reference (the
 // probability-flow ODE by Dormand-Prince at 1e-12 from the same x_T), the cost grows with the tolerance
 // at the rate of the embedded pair's order (NFE ~ tol^{-1/3} for DPM-Solver-3/2, tol^{-1/2} for
-// DPM-Solver-2/1: a mutant claiming order 3 with the second-order pair is rejected), grid points are
-// hit exactly, eta > 0 keeps the marginal of a Gaussian, and bad settings throw naming the setting.
+// DPM-Solver-2/1: the two bands are disjoint), grid points are hit exactly at little cost, eta > 0
+// keeps the marginal of a Gaussian, and bad settings throw naming the setting.
 #include "samplers/sampler_support.hpp"
 
 #include <vector>
@@ -77,11 +77,8 @@ TEST_CASE("dpm_adaptive: the flow-map error follows the tolerance, the NFE grows
     const double cost = -slope(tols, nfe);
     const double q = order == 3 ? 3.0 : 2.0;
     INFO("order " << order << ": log NFE vs log(1/tol) slope " << cost << ", expected 1/" << q);
+    // The bands 1/3 +- 0.06 and 1/2 +- 0.06 are disjoint: the order-2 pair cannot pass as the order-3 one.
     CHECK(std::fabs(cost - 1 / q) < 0.06);
-    if (order == 2) {
-      // The mutant: the second-order pair claimed as third order is rejected by the order-3 band.
-      CHECK(std::fabs(cost - 1.0 / 3) > 0.06);
-    }
     CHECK(slope(tols, err) > 0.6);  // the error falls with the tolerance
   }
 }
@@ -95,8 +92,13 @@ TEST_CASE("dpm_adaptive: every grid point is hit, the step size carries over, a 
   opt.observer = [&](std::size_t, double t, const X&) { seen.push_back(t); };
   const auto out = sdeflow::sample(s, ring_model(), x_T(), fine, opt);
   CHECK(seen == std::vector<double>{80.0, 10.0, 1.0, 0.05});
-  // The interior grid points cut the steps, not the accuracy.
+  // The interior grid points cut the steps, not the accuracy, and cost few evaluations (the step size
+  // carries over to the next interval; restarting at h_init would cost only a few more, measured 256
+  // against 252, since the controller grows h up to 2.6x per step: this bound does not see that).
   CHECK(sdeflow::flow_map_error(out.samples, reference()) < 40 * 1e-5);
+  const auto one = sdeflow::sample(s, ring_model(), x_T(), grid);
+  INFO("NFE on 3 intervals " << out.report.evaluations << ", on one " << one.report.evaluations);
+  CHECK(out.report.evaluations <= one.report.evaluations + 3 * 3 * 3);
   // A final point at sigma = 0: one more evaluation, x = D(x, 0.05), exactly.
   const auto to_zero = sdeflow::sample(s, ring_model(), x_T(), sdeflow::time_grid<>::from_points({80.0, 0.05, 0.0}));
   const auto plain = sdeflow::sample(s, ring_model(), x_T(), grid);
@@ -113,14 +115,16 @@ TEST_CASE("dpm_adaptive with eta = 1 keeps the marginal of a Gaussian", "[sample
   const auto m = sdeflow_test::exact_model(gauss, edm());
   const Eigen::Index n = sdeflow_test::scaled(Eigen::Index{20000}, Eigen::Index{5000});
   const X x = sdeflow::initial_noise(edm(), 2, n, sdeflow::sampler_options<X>{.seed = 31});
-  const auto out = sdeflow::sample(smp::dpm_adaptive{.rtol = 1e-3, .atol = 1e-3, .eta = 1.0}, m, x, grid, {.seed = 32});
+  // Three intervals: the draws of one interval must not be reused by the next.
+  const auto three = sdeflow::time_grid<>::from_points({80.0, 5.0, 0.5, 0.05});
+  const auto out = sdeflow::sample(smp::dpm_adaptive{.rtol = 1e-3, .atol = 1e-3, .eta = 1.0}, m, x, three, {.seed = 32});
   const double var = s0 * s0 + 0.05 * 0.05;
   const Eigen::ArrayXd v = (out.samples.array() - mu).square().reshaped();
   const double N = static_cast<double>(v.size());
   CHECK_WITHIN_SE(v.mean(), var, var * std::sqrt(2.0 / N));
   CHECK_WITHIN_SE(out.samples.mean(), mu, std::sqrt(var / N));
   // The deterministic run maps the same x_T close to the flow map; the stochastic one differs.
-  const auto det = sdeflow::sample(smp::dpm_adaptive{.rtol = 1e-3, .atol = 1e-3}, m, x, grid);
+  const auto det = sdeflow::sample(smp::dpm_adaptive{.rtol = 1e-3, .atol = 1e-3}, m, x, three);
   CHECK((det.samples - out.samples).cwiseAbs().maxCoeff() > 0.1);
 }
 
@@ -129,7 +133,7 @@ TEST_CASE("dpm_adaptive: bad settings throw naming the setting, a hopeless toler
   const auto& m = ring_model();
   const auto bad = [&](const smp::dpm_adaptive& s) { return sdeflow::sample(s, m, x_T(), grid); };
   CHECK_THROWS_WITH(bad({.order = 4}), Catch::Contains("order = 4"));
-  CHECK_THROWS_WITH(bad({.rtol = 0, .atol = 0}), Catch::Contains("rtol + atol"));
+  CHECK_THROWS_WITH(bad({.atol = 0}), Catch::Contains("atol = 0"));
   CHECK_THROWS_WITH(bad({.rtol = -1}), Catch::Contains("rtol = -1"));
   CHECK_THROWS_WITH(bad({.h_init = 0}), Catch::Contains("h_init = 0"));
   CHECK_THROWS_WITH(bad({.icoeff = 0}), Catch::Contains("icoeff = 0"));

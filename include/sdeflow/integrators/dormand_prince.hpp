@@ -107,9 +107,9 @@ adaptive_report integrate_adaptive(const Sys& sys, X& x, scalar_of<X> t0, scalar
               e7 = S(-1) / 40;
   constexpr S c2 = S(1) / 5, c3 = S(3) / 10, c4 = S(4) / 5, c5 = S(8) / 9;
   // Shampine's dense-output weights d_i (see the file comment).
-  constexpr S q1 = S(-12715105075.0 / 11282082432.0), q3 = S(87487479700.0 / 32700410799.0),
-              q4 = S(-10690763975.0 / 1880347072.0), q5 = S(701980252875.0 / 199316789632.0),
-              q6 = S(-1453857185.0 / 822651844.0), q7 = S(69997945.0 / 29380423.0);
+  constexpr S q1 = S(-12715105075.0) / S(11282082432.0), q3 = S(87487479700.0) / S(32700410799.0),
+              q4 = S(-10690763975.0) / S(1880347072.0), q5 = S(701980252875.0) / S(199316789632.0),
+              q6 = S(-1453857185.0) / S(822651844.0), q7 = S(69997945.0) / S(29380423.0);
 
   const auto r = x.rows(), c = x.cols();
   X k1(r, c), k2(r, c), k3(r, c), k4(r, c), k5(r, c), k6(r, c), k7(r, c), xs(r, c), xn(r, c), err(r, c), out(r, c);

@@ -33,10 +33,11 @@
 /// tile_columns and then run as batches of their own.
 ///
 /// With eta > 0 each accepted step goes deterministically to the ancestral sigma_down of (sigma~, sigma~')
-/// and adds s_noise sigma_up z (k_samplers.hpp's split), z the accepted step's draw over [t, t'] (a
-/// Brownian tree gives the increment of its path). k-diffusion instead sends the step that lands on
-/// the end point to sigma_end without noise; here every step keeps the marginal. Draw j of an interval is
-/// its j-th accepted step, so max_steps draws are reserved per interval.
+/// (k_samplers.hpp's split), but not below the interval's end sigma~_end, and adds s_noise sqrt(sigma~'^2 -
+/// sigma_d^2) z, z the accepted step's draw over [t, t'] (a Brownian tree gives the increment of its
+/// path; its resolution must then be finer than the smallest accepted step). Draw j of an interval is its
+/// j-th accepted step, so max_steps draws are reserved per interval. The step that lands on the end point
+/// goes there without noise, as in k-diffusion.
 /// The eps~ at the current state is kept across rejected attempts (k-diffusion re-evaluates it), so
 /// an attempt costs order - 1 evaluations after the first.
 ///
@@ -79,8 +80,8 @@ struct dpm_adaptive {
     const char* w = "dpm_adaptive";
     sdeflow::detail::require(order == 2 || order == 3, w, "order", order, "must be 2 or 3");
     sdeflow::detail::require(std::isfinite(rtol) && rtol >= 0, w, "rtol", rtol, "must be finite and >= 0");
-    sdeflow::detail::require(std::isfinite(atol) && atol >= 0, w, "atol", atol, "must be finite and >= 0");
-    sdeflow::detail::require(rtol > 0 || atol > 0, w, "rtol + atol", rtol + atol, "must be > 0");
+    sdeflow::detail::require(std::isfinite(atol) && atol > 0, w, "atol", atol,
+                             "must be finite and > 0 (an entry that is 0 in both solutions has no other scale)");
     sdeflow::detail::require(std::isfinite(h_init) && h_init > 0, w, "h_init", h_init, "must be finite and > 0");
     sdeflow::detail::require(std::isfinite(pcoeff), w, "pcoeff", pcoeff, "must be finite");
     sdeflow::detail::require(std::isfinite(dcoeff), w, "dcoeff", dcoeff, "must be finite");
@@ -145,7 +146,7 @@ struct dpm_adaptive {
     const double k = eta > 0 ? 1.5 : static_cast<double>(order);
     const double b1 = (pcoeff + icoeff + dcoeff) / k, b2 = -(pcoeff + 2 * dcoeff) / k, b3 = dcoeff / k;
     bool have_e0 = false;
-    std::size_t attempts = 0, accepted = 0;
+    std::size_t attempts = 0, accepted = 0, nonfinite = 0;
     while (lam < lam_end) {
       if (attempts == max_steps) {
         throw integration_error(sdeflow::detail::message("dpm_adaptive: max_steps = ", max_steps, " attempts in step ",
@@ -160,7 +161,10 @@ struct dpm_adaptive {
       if (lam_t >= lam_end - 1e-6 * span) lam_t = lam_end;
       const S r_s = static_cast<S>(std::exp(-lam)), r_t = static_cast<S>(std::exp(-lam_t));
       const detail::ancestral_split<S> a(r_s, r_t, eta);
-      const S r_d = eta > 0 ? a.down : r_t;  // where the deterministic update goes
+      // Where the deterministic update goes: sigma_down, never below the interval's end (the model is not
+      // evaluated below the grid's last sigma; as k-diffusion), the noise then making up sigma~' exactly.
+      const S r_d = eta > 0 ? std::max(a.down, f.rn) : r_t;
+      const S up = eta > 0 ? std::sqrt(std::max(S(0), r_t * r_t - r_d * r_d)) : S(0);
       const double h = eta > 0 ? -std::log(static_cast<double>(r_d)) - lam : lam_t - lam;
       if (!have_e0) {
         if (accepted == 0) {
@@ -205,9 +209,17 @@ struct dpm_adaptive {
       double factor;
       bool accept;
       if (!std::isfinite(err)) {
-        factor = 0.25;  // a stage left the model's domain: shrink hard and retry
+        // A stage left the model's domain: shrink hard and retry, a few times.
+        if (++nonfinite == 8) {
+          throw non_finite_error(sdeflow::detail::message("dpm_adaptive: the model's prediction at the stages of step ",
+                                                          c.index, " stayed non-finite over 8 attempts down to h = ",
+                                                          ws.h, " (lambda = ", lam, ")"),
+                                 c.index, static_cast<double>(c.t));
+        }
+        factor = 0.25;
         accept = false;
       } else {
+        nonfinite = 0;
         const double inv = 1 / (err + 1e-8);
         if (!ws.have_inv) {
           ws.inv = {inv, inv, inv};
@@ -226,10 +238,11 @@ struct dpm_adaptive {
       if (!accept) continue;
       ws.prev = ws.low;
       ws.xt = ws.high;
-      if (eta > 0 && a.up > 0 && s_noise > 0) {
-        const S ts = time_at_sigma_ratio(p, r_s), tt = lam_t == lam_end ? c.t_next : time_at_sigma_ratio(p, r_t);
+      if (up > 0 && s_noise > 0) {
+        const S ts = accepted == 0 ? c.t : time_at_sigma_ratio(p, r_s);
+        const S tt = lam_t == lam_end ? c.t_next : time_at_sigma_ratio(p, r_t);
         noise.normal_over(accepted, ts, tt, ws.z);
-        ws.xt += (static_cast<S>(s_noise) * a.up) * ws.z;
+        ws.xt += (static_cast<S>(s_noise) * up) * ws.z;
       }
       ++accepted;
       lam = lam_t;

@@ -16,7 +16,8 @@
 ///   s.validate()                           throw invalid_argument naming a bad setting
 ///   s.workspace(m, x)                      per-run buffers and history, made once
 ///   s.step(m, x, ctx, ws, noise)           advance x from ctx.t to ctx.t_next in place
-///   s.evaluations(m, grid)                 the documented NFE of a whole run
+///   s.evaluations(m, grid)                 the documented NFE of a whole run (with Smp::adaptive: the
+///                                          fewest possible; the engine counts the real number)
 ///   s.draws_per_step()          optional:  noise draws one step may take (default 1)
 ///   s.validate_grid(process, grid) optional: throw invalid_argument for a grid the sampler cannot run
 ///                                          (called before the first step)
@@ -402,7 +403,9 @@ class sampling_run {
         if (const X* d = runs_[i]->denoised()) denoised_.middleCols(sp.first, sp.width) = *d;
       };
       pool_.run(runs_.size(), job);
-      evaluations = evaluations_[0];  // every tile takes the same steps
+      // Every tile takes the same steps, and the same evaluations unless the sampler adapts its steps to
+      // the tile's own error (dpm_adaptive): then the report gives the most any tile took.
+      evaluations = *std::max_element(evaluations_.begin(), evaluations_.end());
       if (want && runs_[0]->denoised() != nullptr) den = &denoised_;
     }
     ++k_;
