@@ -74,8 +74,8 @@ struct sriw1 {
     sys.drift(x, t, w.f1);
     if constexpr (std::is_same_v<Noise, additive_noise>) {
       // g(t) only: the stages K_j only set times, and g1 chi is a scalar times chi.
-      const std::array<S, 4> gs{S(sys.diffusion(t)), S(sys.diffusion(t + h / 4)), S(sys.diffusion(t + h)),
-                                S(sys.diffusion(t + h / 4))};
+      const S g_quarter = S(sys.diffusion(t + h / 4));  // stages 2 and 4 share the time t + h/4
+      const std::array<S, 4> gs{S(sys.diffusion(t)), g_quarter, S(sys.diffusion(t + h)), g_quarter};
       w.H = x + (S(0.75) * h) * w.f1 + (S(1.5) * gs[0]) * chi;
       sys.drift(w.H, t + S(0.75) * h, w.f2);
       x += h * (w.f1 / 3 + (S(2) / 3) * w.f2);
