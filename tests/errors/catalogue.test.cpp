@@ -704,6 +704,18 @@ std::vector<bad_input> files_and_diagnostics() {
        kind::io, "cannot open '/nonexistent/dir/w.safetensors' for writing"},
       {"write_npy into a missing directory",
        [] { sdeflow::write_npy("/nonexistent/dir/x.npy", X(X::Zero(2, 2))); }, kind::io, "cannot open"},
+      {"read_npy of a missing file", [] { (void)sdeflow::read_npy("/nonexistent/dir/x.npy"); }, kind::io,
+       "cannot open '/nonexistent/dir/x.npy' for reading"},
+      {"parse_npy of a file cut inside its data",
+       [] {
+         std::string f("\x93NUMPY\x01\x00\x76\x00", 10);
+         f += "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 4), }";
+         f.append(128 - 1 - f.size(), ' ');
+         f += '\n';
+         f.append(8, '\0');
+         (void)sdeflow::parse_npy(f);
+       },
+       kind::format, "needs 128 data bytes, the file has 8 (truncated)"},
       {"histogram with hi below lo", [] { (void)sdeflow::histogram(1.0, 0.0, 4); }, kind::invalid, "hi = 0"},
       {"histogram with bins = SIZE_MAX (was std::length_error)",
        [] { (void)sdeflow::histogram(0.0, 1.0, opaque(size_max)); }, kind::invalid,
