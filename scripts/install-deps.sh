@@ -6,7 +6,7 @@
 #   --bench also the benchmark peers: Boost.Odeint (libboost-dev) and PyTorch (python3-torch)
 #   --mpi   also Open MPI (openmpi-bin, libopenmpi-dev), for the optional sdeflow::mpi component
 set -euo pipefail
-packages=(cmake make g++ clang libeigen3-dev catch2 libbenchmark-dev)
+packages=(cmake make g++ clang pkgconf libeigen3-dev catch2 libbenchmark-dev)
 for flag in "$@"; do
   case "$flag" in
     --fuzz) packages+=(libclang-rt-14-dev) ;;

@@ -7,6 +7,7 @@
 /// likelihood -> samplers (engine, then the samplers on it).
 /// The optional MPI component (sdeflow/mpi/mpi.hpp, CMake target sdeflow::mpi) is not included here.
 
+#include <sdeflow/version.hpp>
 #include <sdeflow/core/checked_call.hpp>
 #include <sdeflow/core/concepts.hpp>
 #include <sdeflow/core/dual.hpp>
