@@ -84,8 +84,35 @@ TEST_CASE("npy: write then read returns the batch bit for bit, for each element 
   CHECK(back.transpose() == idx);
   Eigen::Matrix<std::int32_t, 2, 3> m32;
   m32 << 1, 2, 3, 4, 5, 6;
-  sdeflow::write_npy(path, m32.row(1));  // a row of a column-major matrix: stride 2
+  sdeflow::write_npy(path, m32.row(1));  // a row vector type: shape (3,)
+  CHECK(slurp_file(path).find("'shape': (3,), }") != std::string::npos);
   CHECK(sdeflow::read_npy<std::int32_t>(path) == m32.row(1));
+  // An integer matrix with one column is a batch of one sample, not a vector: (1, 3), read back 3 x 1.
+  const Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> one = idx.head(3);
+  sdeflow::write_npy(path, one);
+  CHECK(slurp_file(path).find("'shape': (1, 3), }") != std::string::npos);
+  CHECK(sdeflow::read_npy<std::int64_t>(path) == one);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("npy: files written by NumPy itself read as the arrays NumPy saved, and write_npy writes NumPy's bytes", "[npy]") {
+  // tests/fuzz/corpus_npy/ holds files written by numpy 1.24's np.save and np.lib.format.write_array
+  // (versions 1.0, 2.0, 3.0; C and Fortran order; both byte orders), of a(i, j) = 10 i + j and others.
+  const std::string dir = SDEFLOW_NPY_CORPUS_DIR;
+  const Eigen::MatrixXd e = expected_batch();
+  CHECK(sdeflow::read_npy(dir + "/c_f8_2x3.npy") == e);
+  CHECK(sdeflow::read_npy(dir + "/fortran_be_f4_2x3.npy") == e);
+  CHECK(sdeflow::read_npy<std::int64_t>(dir + "/be_i8_fortran_2x3.npy") == e.cast<std::int64_t>());
+  const auto v = sdeflow::read_npy<std::int64_t>(dir + "/i8_vector.npy");
+  CHECK(v == (Eigen::Matrix<std::int64_t, 1, 3>() << 1, -2, std::int64_t{1} << 40).finished());
+  CHECK(sdeflow::read_npy<std::int32_t>(dir + "/v2_scalar_i4.npy") == Eigen::Matrix<std::int32_t, 1, 1>(7));
+  CHECK(sdeflow::read_npy(dir + "/v3_f8_1x2.npy") == Eigen::Vector2d(0.5, -0.25));
+  // The writer against NumPy: the same array gives the same file, byte for byte (header, padding, data).
+  const std::string path = "sdeflow_npy_as_numpy.npy";
+  sdeflow::write_npy(path, e);
+  CHECK(slurp_file(path) == slurp_file(dir + "/c_f8_2x3.npy"));
+  sdeflow::write_npy(path, Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>(v.transpose()));
+  CHECK(slurp_file(path) == slurp_file(dir + "/i8_vector.npy"));
   std::remove(path.c_str());
 }
 
@@ -163,6 +190,12 @@ TEST_CASE("npy: each malformed file is a format_error naming the problem and its
       {"header ends inside the dict", npy_file("{'descr': '<f8'", data), "ends inside its dict", 64},
       {"truncated data", good.substr(0, good.size() - 1), "needs 48 data bytes, the file has 47 (truncated)", 128},
       {"a trailing byte", good + "x", "the file has 49 (trailing bytes)", 128},
+      {"missing fortran_order", with("'fortran_order': False, ", ""), "has no 'fortran_order'", 10},
+      {"missing shape", with(", 'shape': (2, 3)", ""), "has no 'shape'", 10},
+      {"minor version 1", [&] { std::string f = good; f[7] = 1; return f; }(), "format version 1.1", 6},
+      {"a header of length 0", std::string("\x93NUMPY\x01\x00\x00\x00", 10), "ends inside its dict", 10},
+      {"a version 2 file cut in its length", npy_file(good_dict, data, 2).substr(0, 11), "ends inside the header length", 8},
+      {"a size that overflows with the element width", with("(2, 3)", "(2305843009213693952, 2)"), "too large to address", 10},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -174,6 +207,17 @@ TEST_CASE("npy: each malformed file is a format_error naming the problem and its
       CHECK(e.offset() == c.offset);
     }
   }
+  // Accepted spellings: Python 2's long suffix and '=' (native order).
+  CHECK(sdeflow::parse_npy(with("(2, 3)", "(2L, 3L)")) == expected_batch());
+  CHECK(sdeflow::parse_npy(with("<f8", "=f8")) == expected_batch());
+  // Integers read as floating point, int32 widened to int64, float64 beyond float32.
+  const std::string i4 = npy_file("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }",
+                                  bytes_of(std::vector<std::int32_t>{-7, 9}));
+  CHECK_THROWS_WITH(sdeflow::parse_npy(i4), Catch::Contains("holds integer values, read as a floating-point type"));
+  CHECK(sdeflow::parse_npy<std::int64_t>(i4) == Eigen::Matrix<std::int64_t, 1, 2>(-7, 9));
+  const std::string huge = npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", bytes_of(std::vector<double>{1e300}));
+  CHECK(sdeflow::parse_npy(huge)(0, 0) == 1e300);
+  CHECK_THROWS_WITH(sdeflow::parse_npy<float>(huge), Catch::Contains("does not fit in float32"));
   // Floating point read as an integer type, and an int64 value outside int32's range.
   CHECK_THROWS_WITH(sdeflow::parse_npy<std::int64_t>(good), Catch::Contains("holds floating-point values, read as an integer type"));
   const std::string big = npy_file("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
@@ -187,8 +231,43 @@ TEST_CASE("npy: each malformed file is a format_error naming the problem and its
   } catch (const sdeflow::io_error& e) {
     CHECK(e.path() == "/nonexistent-dir/x.npy");
   }
+  CHECK_THROWS_WITH(sdeflow::read_npy("."), Catch::Contains("cannot open '.' for reading (not a regular file)"));
   const std::string path = "sdeflow_npy_bad.npy";
   std::ofstream(path, std::ios::binary) << good.substr(0, 40);
   CHECK_THROWS_WITH(sdeflow::read_npy(path), Catch::StartsWith("read_npy: 'sdeflow_npy_bad.npy': "));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("npy: a trajectory is written as (T, n, d), element [k, i, j] = coordinate j of sample i at point k", "[npy]") {
+  const std::string path = "sdeflow_npy_trajectory.npy";
+  std::vector<Eigen::MatrixXd> states;
+  for (int k = 0; k < 3; ++k) {
+    Eigen::MatrixXd x(2, 4);
+    for (Eigen::Index i = 0; i < 4; ++i) {
+      for (Eigen::Index j = 0; j < 2; ++j) x(j, i) = 100.0 * k + 10.0 * static_cast<double>(i) + static_cast<double>(j);
+    }
+    states.push_back(x);
+  }
+  sdeflow::write_npy_trajectory(path, states);
+  const std::string bytes = slurp_file(path);
+  REQUIRE(bytes.size() > 10);
+  const std::size_t hlen = static_cast<unsigned char>(bytes[8]) + 256u * static_cast<unsigned char>(bytes[9]);
+  CHECK(bytes.substr(10, hlen).find("'shape': (3, 4, 2), }") != std::string::npos);
+  REQUIRE(bytes.size() == 10 + hlen + 24 * sizeof(double));
+  bool all = true;
+  for (int k = 0; k < 3; ++k) {
+    for (int i = 0; i < 4; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        double v = 0;
+        std::memcpy(&v, bytes.data() + 10 + hlen + sizeof(double) * static_cast<std::size_t>((k * 4 + i) * 2 + j), sizeof v);
+        all = all && v == 100.0 * k + 10.0 * i + j;
+      }
+    }
+  }
+  CHECK(all);
+  // A 3-D file is not a batch: the reader says so.
+  CHECK_THROWS_WITH(sdeflow::read_npy(path), Catch::Contains("3-dimensional array is not a batch"));
+  states.push_back(Eigen::MatrixXd::Zero(2, 5));
+  CHECK_THROWS_AS(sdeflow::write_npy_trajectory(path, states), sdeflow::dimension_mismatch);
   std::remove(path.c_str());
 }

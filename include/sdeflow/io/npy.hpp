@@ -7,14 +7,15 @@
 /// A d x n Eigen batch, one sample per column, is stored as an array of shape (n, d) in C order, so
 /// `numpy.load(path)[i]` is sample i. The column-major batch already has that layout: the writer
 /// writes it in one block, without a copy, and the reader fills the batch with one memcpy when the
-/// file's type is the requested one. An index vector (Eigen::Matrix<std::int64_t, ...>, n x 1 or
-/// 1 x n) is stored as shape (n,).
+/// file's type is the requested one. An index vector (an Eigen vector type of std::int64_t or
+/// std::int32_t) is stored as shape (n,) and read back as a 1 x n row.
 ///
 /// The writer writes format version 1.0, little-endian float64 ('<f8'), float32 ('<f4'), int64
 /// ('<i8') or int32 ('<i4'). The reader accepts versions 1.0, 2.0 and 3.0; those four types in either
 /// byte order; C or Fortran order; shape () (one value), (n,) (n samples of dimension 1) or (n, d).
 /// Floating-point files convert to a floating-point result and integer files to an integer result
-/// (an int64 value outside int32's range is an error, never a wrap). The reader treats its input as
+/// (an int64 value outside int32's range, or a float64 value beyond float32's, is an error, never a
+/// wrap or an infinity). The reader treats its input as
 /// hostile: a bad magic string or version, a header length past the end, a header that is not the
 /// dict the format defines (unknown, missing or repeated keys), an unsupported type or rank, a shape
 /// whose size overflows, and a truncated file or trailing bytes are each a `format_error` naming what
@@ -34,11 +35,12 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -300,8 +302,17 @@ template <npy_scalar S = double>
     const char* p = data + k * layout.width;
     S v{};
     if constexpr (want_float) {
-      v = layout.width == 8 ? static_cast<S>(detail::npy_load<double>(p, layout.big_endian))
-                            : static_cast<S>(detail::npy_load<float>(p, layout.big_endian));
+      if (layout.width == 8) {
+        const double w = detail::npy_load<double>(p, layout.big_endian);
+        v = static_cast<S>(w);
+        if constexpr (sizeof(S) < sizeof(double)) {
+          if (std::isfinite(w) && !std::isfinite(v)) {
+            fail(detail::message("the value ", w, " does not fit in float32"), layout.data_offset + k * layout.width);
+          }
+        }
+      } else {
+        v = static_cast<S>(detail::npy_load<float>(p, layout.big_endian));
+      }
     } else {
       const std::int64_t w = layout.width == 8 ? detail::npy_load<std::int64_t>(p, layout.big_endian)
                                                : detail::npy_load<std::int32_t>(p, layout.big_endian);
@@ -323,22 +334,37 @@ template <npy_scalar S = double>
 /// (naming the path) when it is not a supported .npy array.
 template <npy_scalar S = double>
 [[nodiscard]] Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error(detail::message("read_npy: cannot open '", path, "' for reading"), path);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw io_error(detail::message("read_npy: reading '", path, "' failed"), path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw io_error(detail::message("read_npy: cannot open '", path, "' for reading (",
+                                   std::filesystem::exists(path, ec) ? "not a regular file" : "no such file", ")"),
+                   path);
+  }
+  std::string bytes;
+  try {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw io_error(detail::message("read_npy: cannot open '", path, "' for reading"), path);
+    bytes.resize(static_cast<std::size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!in) throw io_error(detail::message("read_npy: reading '", path, "' failed"), path);
+  } catch (const std::ios_base::failure& e) {
+    throw io_error(detail::message("read_npy: reading '", path, "' failed: ", e.what()), path);
+  }
   return parse_npy<S>(bytes, detail::message("'", path, "'"));
 }
 
-/// Write the d x n batch x to `path` as an (n, d) array; an integer vector (n x 1 or 1 x n, e.g. sample
-/// indices) is written as shape (n,). Throws io_error naming the path when the file cannot be written.
+/// Write the d x n batch x to `path` as an (n, d) array; an integer vector (a type that is a vector at
+/// compile time, e.g. Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> of sample indices) as shape (n,). Throws io_error naming the path when the file cannot be written.
 template <class Derived>
 void write_npy(const std::string& path, const Eigen::MatrixBase<Derived>& x) {
   using S = typename Derived::Scalar;
   static_assert(npy_scalar<S>, "write_npy writes double, float, std::int64_t or std::int32_t");
   // A contiguous column-major batch is written in place; an expression or a strided block is evaluated first.
   const Eigen::Ref<const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> m(x);
-  const bool vector = std::is_integral_v<S> && (m.rows() == 1 || m.cols() == 1);
+  // An integer vector by its type (Eigen::VectorX<std::int64_t>, a row vector): shape (n,). An integer
+  // matrix that happens to have one column stays a batch of one sample, (1, d).
+  constexpr bool vector = std::is_integral_v<S> && Derived::IsVectorAtCompileTime;
   const std::string shape = vector ? detail::message("(", m.size(), ",)") : detail::message("(", m.cols(), ", ", m.rows(), ")");
   const std::string header = detail::npy_header<S>(shape);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -352,6 +378,33 @@ void write_npy(const std::string& path, const Eigen::MatrixBase<Derived>& x) {
   }
   out.close();
   if (!out) throw io_error(detail::message("write_npy: writing '", path, "' failed"), path);
+}
+
+/// Write a trajectory, states[k] the d x n batch at grid point k (all the same shape), as one array of
+/// shape (T, n, d) in C order: `numpy.load(path)[k, i]` is sample i at point k. read_npy reads batches
+/// (rank 2 at most), not this. Throws dimension_mismatch when the states differ in shape and io_error
+/// naming the path when the file cannot be written.
+template <class M>
+void write_npy_trajectory(const std::string& path, const std::vector<M>& states) {
+  using S = typename M::Scalar;
+  static_assert(std::is_floating_point_v<S>, "write_npy_trajectory writes double or float states");
+  const Eigen::Index d = states.empty() ? 0 : states.front().rows(), n = states.empty() ? 0 : states.front().cols();
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    if (states[k].rows() != d || states[k].cols() != n) {
+      throw dimension_mismatch(detail::message("write_npy_trajectory: state ", k, " is ", states[k].rows(), " x ",
+                                               states[k].cols(), " but state 0 is ", d, " x ", n));
+    }
+  }
+  const std::string header = detail::npy_header<S>(detail::message("(", states.size(), ", ", n, ", ", d, ")"));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw io_error(detail::message("write_npy_trajectory: cannot open '", path, "' for writing"), path);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& x : states) {
+    const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> c = x;  // contiguous, column-major: (n, d) in C order
+    out.write(reinterpret_cast<const char*>(c.data()), static_cast<std::streamsize>(sizeof(S) * static_cast<std::size_t>(c.size())));
+  }
+  out.close();
+  if (!out) throw io_error(detail::message("write_npy_trajectory: writing '", path, "' failed"), path);
 }
 
 }  // namespace sdeflow
