@@ -15,6 +15,7 @@
 #include <sdeflow/core/execution.hpp>
 #include <sdeflow/core/noise_types.hpp>
 #include <sdeflow/core/observer.hpp>
+#include <sdeflow/core/progress.hpp>
 #include <sdeflow/core/time_grid.hpp>
 #include <sdeflow/core/types.hpp>
 

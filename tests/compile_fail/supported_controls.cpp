@@ -20,4 +20,7 @@ int main() {
   (void)sdeflow::sample_reverse_sde(vp, good, 2, 10, sdeflow::uniform_schedule(1.0, 0.01, 4));
   const auto sys = sdeflow::ode([](const Eigen::MatrixXd& y, double) { return y; });
   sdeflow::integrate(sdeflow::rk4{}, sys, x, sdeflow::time_grid<>::uniform(0.0, 1.0, 4), [](const sdeflow::step_info<Eigen::MatrixXd>&) {});
+  // likelihood_non_generic_score, corrected: generic in the scalar type.
+  auto generic = [](const auto& y, double) { return -y; };
+  (void)sdeflow::log_likelihood(vp, generic, x, sdeflow::likelihood_options{});
 }

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <concepts>
 #include <limits>
+#include <type_traits>
 
 namespace sdeflow {
 
@@ -71,32 +72,66 @@ template <class S> bool isfinite(const dual<S>& a) { return std::isfinite(a.v) &
 template <class S> bool isnan(const dual<S>& a) { return std::isnan(a.v) || std::isnan(a.d); }
 template <class S> bool isinf(const dual<S>& a) { return std::isinf(a.v) || std::isinf(a.d); }
 
+namespace detail {
+template <class R>
+struct scalar_of_result {
+  using type = void;
+};
+template <class R>
+  requires requires { typename std::remove_cvref_t<R>::Scalar; }
+struct scalar_of_result<R> {
+  using type = typename std::remove_cvref_t<R>::Scalar;
+};
+}  // namespace detail
+
+/// A score that can be evaluated on a batch of dual<S>: callable as score(x, t) with x an Eigen matrix
+/// of dual<S>, returning a matrix of dual<S>. A callable taking `const Eigen::MatrixXd&` is not one,
+/// although Eigen's converting constructor makes the call look valid: the result's scalar type tells.
+template <class Score, class S>
+concept DualEvaluable =
+    std::floating_point<S> &&
+    std::invocable<const Score&, const Eigen::Matrix<dual<S>, Eigen::Dynamic, Eigen::Dynamic>&, S> &&
+    std::same_as<typename detail::scalar_of_result<std::invoke_result_t<
+                     const Score&, const Eigen::Matrix<dual<S>, Eigen::Dynamic, Eigen::Dynamic>&, S>>::type,
+                 dual<S>>;
+
+/// The message of every entry point that needs the score's Jacobian and finds no way to it.
+#define SDEFLOW_DUAL_MESSAGE                                                                                  \
+  "sdeflow: this score offers neither divergence(x, t) nor jvp(x, t, v), and cannot be evaluated on dual " \
+  "numbers: give it divergence(x, t) or jvp(x, t, v) (a network wrapped as a model or by epsilon_score "     \
+  "needs the network's jvp, as sdeflow::mlp has), or pass a score generic in the batch's scalar type (a "   \
+  "lambda taking `const auto& x` and returning an expression in x)"
+
 /// J v per column by forward mode: out_j = d/de score(x_j + e v_j, t) at e = 0. `score` must be
-/// callable with a batch of dual<S> and the time as S, returning a batch of dual<S>.
+/// callable with a batch of dual<S> and the time as S, returning a batch of dual<S> (DualEvaluable).
 template <class Score, class DX, class DV>
 [[nodiscard]] Eigen::Matrix<typename DX::Scalar, Eigen::Dynamic, Eigen::Dynamic> dual_jvp(
     const Score& score, const Eigen::MatrixBase<DX>& x, typename DX::Scalar t, const Eigen::MatrixBase<DV>& v) {
   using S = typename DX::Scalar;
   using D = Eigen::Matrix<dual<S>, Eigen::Dynamic, Eigen::Dynamic>;
-  static_assert(requires(const Score& f, const D& xd, S tt) { f(xd, tt); },
-                "sdeflow: this score offers neither divergence(x, t) nor jvp(x, t, v), and cannot be evaluated on "
-                "dual numbers (make it generic in the batch's scalar type, e.g. a lambda taking `const auto& x`)");
-  if (v.rows() != x.rows() || v.cols() != x.cols()) {
-    throw dimension_mismatch(detail::message("dual_jvp: v is ", v.rows(), " x ", v.cols(), " but x is ", x.rows(),
-                                             " x ", x.cols()));
+  static_assert(DualEvaluable<Score, S>, SDEFLOW_DUAL_MESSAGE);
+  if constexpr (!DualEvaluable<Score, S>) {
+    return {};  // not reached: the static_assert above fails first, and nothing below is instantiated
+  } else {
+    if (v.rows() != x.rows() || v.cols() != x.cols()) {
+      throw dimension_mismatch(detail::message("dual_jvp: v is ", v.rows(), " x ", v.cols(), " but x is ", x.rows(),
+                                               " x ", x.cols()));
+    }
+    D xd(x.rows(), x.cols());
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      for (Eigen::Index i = 0; i < x.rows(); ++i) xd(i, j) = dual<S>(x(i, j), static_cast<S>(v(i, j)));
+    }
+    const D out = score(xd, t);
+    if (out.rows() != x.rows() || out.cols() != x.cols()) {
+      throw dimension_mismatch(detail::message("score returned a ", out.rows(), " x ", out.cols(),
+                                               " result on dual numbers for a ", x.rows(), " x ", x.cols(),
+                                               " state at t = ", t));
+    }
+    return out.unaryExpr([](const dual<S>& a) { return a.d; });
   }
-  D xd(x.rows(), x.cols());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    for (Eigen::Index i = 0; i < x.rows(); ++i) xd(i, j) = dual<S>(x(i, j), static_cast<S>(v(i, j)));
-  }
-  const D out = score(xd, t);
-  if (out.rows() != x.rows() || out.cols() != x.cols()) {
-    throw dimension_mismatch(detail::message("score returned a ", out.rows(), " x ", out.cols(),
-                                             " result on dual numbers for a ", x.rows(), " x ", x.cols(),
-                                             " state at t = ", t));
-  }
-  return out.unaryExpr([](const dual<S>& a) { return a.d; });
 }
+
+#undef SDEFLOW_DUAL_MESSAGE
 
 }  // namespace sdeflow
 

@@ -41,6 +41,7 @@ struct step_info {
   scalar_of<X> t;             ///< its time t_k
   const X& x;                 ///< the state at t_k
   const X* denoised;          ///< the model's x0_hat at the start of step k (nullptr when there is none)
+  std::size_t steps = 0;      ///< N, the steps the run will take (0 when not known in advance: adaptive runs)
 };
 
 /// An observer of states X: callable as obs(k, t, x) or obs(step_info<X>).
@@ -113,8 +114,8 @@ SDEFLOW_ALWAYS_INLINE void check_finite(const X& x, std::size_t k, scalar_of<X> 
 
 /// Calls the observer at point k; false means stop.
 template <class Obs, State X>
-bool observe(Obs& obs, std::size_t k, scalar_of<X> t, const X& x, const X* denoised = nullptr) {
-  return any_observer<X>::call(obs, step_info<X>{k, t, x, denoised});
+bool observe(Obs& obs, std::size_t k, scalar_of<X> t, const X& x, const X* denoised = nullptr, std::size_t steps = 0) {
+  return any_observer<X>::call(obs, step_info<X>{k, t, x, denoised, steps});
 }
 
 /// The loop bookkeeping shared by every driver: counts, finiteness and the observer.
@@ -122,12 +123,13 @@ template <State X, class Obs>
 class run_monitor {
  public:
   using S = scalar_of<X>;
-  explicit run_monitor(Obs& obs) : obs_(obs) {}
+  /// steps: N, the steps the run will take (shown to the observer as step_info::steps).
+  run_monitor(Obs& obs, std::size_t steps) : obs_(obs), steps_(steps) {}
 
   /// The initial point: checks it and shows it to the observer. False: stop before any step.
   bool start(const X& x, S t0) {
     check_finite(x, 0, t0);
-    if (!observe(obs_, 0, t0, x)) {
+    if (!observe(obs_, 0, t0, x, static_cast<const X*>(nullptr), steps_)) {
       report.stopped_early = true;
       return false;
     }
@@ -139,7 +141,7 @@ class run_monitor {
     ++report.steps;
     report.evaluations += evaluations;
     check_finite(x, k, t);
-    if (!observe(obs_, k, t, x, denoised)) {
+    if (!observe(obs_, k, t, x, denoised, steps_)) {
       report.stopped_early = !last;
       return false;
     }
@@ -150,6 +152,7 @@ class run_monitor {
 
  private:
   Obs& obs_;
+  std::size_t steps_;
 };
 
 }  // namespace detail

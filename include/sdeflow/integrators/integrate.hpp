@@ -42,7 +42,7 @@ namespace detail {
 
 template <class Stepper, State X, class StepFn, class Obs>
 integration_report drive(X& x, const time_grid<scalar_of<X>>& grid, StepFn&& step, Obs& obs) {
-  run_monitor<X, Obs> mon(obs);
+  run_monitor<X, Obs> mon(obs, grid.steps());
   if (!mon.start(x, grid[0])) return mon.report;
   const std::size_t n = grid.steps();
   for (std::size_t k = 0; k < n; ++k) {
@@ -145,7 +145,7 @@ integration_report drive_tiled(const execution& exec, Eigen::Index tile, X& x, c
     pool.run(tiles, job);
     return reports.front();
   } else {
-    run_monitor<X, Obs> mon(obs);
+    run_monitor<X, Obs> mon(obs, grid.steps());
     if (!mon.start(x, grid[0])) return mon.report;
     std::vector<X> xs;
     xs.reserve(tiles);

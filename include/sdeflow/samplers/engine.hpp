@@ -334,7 +334,7 @@ class sampling_run {
         pool_(workers_),
         rows_(x_.rows()),
         cols_(x_.cols()),
-        mon_(opt_.observer) {
+        mon_(opt_.observer, grid_.steps()) {
     if (detail::empty_batch(x_)) {
       stopped_ = true;  // the rule for empty batches (core/types.hpp): nothing runs, the report stays zero
       return;
