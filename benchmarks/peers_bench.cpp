@@ -21,6 +21,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_main.hpp"
+
 #if SDEFLOW_HAVE_BOOST_ODEINT
 #include <boost/numeric/odeint.hpp>
 #endif
@@ -291,4 +293,8 @@ BENCHMARK(BM_scaling_d)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return cli::run_benchmarks(argc, argv, "peers_bench",
+      "sdeflow against its peers: the same SDE ensemble, ODE batch and diffusion sampler written as a naive\n"
+      "loop, with Boost.Odeint (when present) and, through scripts/bench.sh, PyTorch; timings side by side.");
+}

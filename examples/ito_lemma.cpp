@@ -6,10 +6,17 @@
 // E[X_t^2] against sigma^2 t with its standard error, and the pathwise gap between Y_t and X_t^2.
 #include <sdeflow/sdeflow.hpp>
 
+#include "cli.hpp"
+
 #include <cmath>
 #include <cstdio>
 
-int main() {
+int main(int argc, char** argv) {
+  cli::command cmd("ito_lemma",
+                   "Ito's lemma by simulation: X = sigma W and Y = X^2 integrated as dY = sigma^2 dt + 2 sigma X dW on the\n"
+                   "same Brownian path; prints E[X_t^2] against sigma^2 t with its standard error.");
+  cmd.epilog("Takes no arguments; exit code 2 when given one.");
+  if (const auto code = cmd.parse(argc, argv)) return *code;
   const double sigma = 0.8;
   const Eigen::Index n = 100000;
   const std::size_t steps = 1000;

@@ -5,7 +5,7 @@
 // then compute held-out log-likelihoods (exact divergence and Hutchinson) and an encode/decode
 // round trip through the PF-ODE.
 //
-//   learned_two_moons [data-dir] [output-dir]   (defaults: the source tree's examples/data, .)
+//   learned_two_moons [DATA_DIR] [OUT_DIR]   (learned_two_moons --help for the details)
 //
 // Sample quality, against 2000 held-out points (the other 2000 held-out points give the floor):
 //   MMD2  unbiased squared MMD with a Gaussian kernel of bandwidth 0.5 (0 in expectation for a
@@ -13,6 +13,8 @@
 //   SW2   sliced Wasserstein-2 distance over 256 directions (finite-sample floor in the "held-out" row)
 // A standard normal is printed as the scale of a bad model.
 #include <sdeflow/sdeflow.hpp>
+
+#include "cli.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -26,13 +28,6 @@
 
 namespace {
 
-void write_csv(const std::filesystem::path& path, const Eigen::MatrixXd& x) {
-  std::ofstream out(path);
-  out << "x,y\n";
-  out.precision(9);
-  for (Eigen::Index j = 0; j < x.cols(); ++j) out << x(0, j) << ',' << x(1, j) << '\n';
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -40,8 +35,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string data_dir = argc > 1 ? argv[1] : SDEFLOW_EXAMPLE_DATA_DIR;
-  const std::filesystem::path out_dir = argc > 2 ? argv[2] : ".";
+  cli::command cmd("learned_two_moons",
+                   "Samples two moons with the network scripts/train_two_moons.py trained (safetensors), by the reverse\n"
+                   "SDE and the PF-ODE, compares them with held-out data, and computes held-out log-likelihoods and an\n"
+                   "encode/decode round trip.");
+  cmd.positional("DATA_DIR", "directory with two_moons_eps.safetensors and the held-out data", SDEFLOW_EXAMPLE_DATA_DIR)
+      .positional("OUT_DIR", "output directory (created if missing)", ".")
+      .epilog("Writes OUT_DIR/two_moons_reverse_sde_samples.{csv,npy} and two_moons_pf_ode_samples.{csv,npy}\n"
+              "(.npy shape (n, 2)). Exit code 1 when a check fails, 2 on a bad argument or a missing file.");
+  if (const auto code = cmd.parse(argc, argv)) return *code;
+  const std::string data_dir = cmd.text_value("DATA_DIR");
+  const std::filesystem::path out_dir = cmd.text_value("OUT_DIR");
   try {
     const auto file = sdeflow::safetensors::load(data_dir + "/two_moons_eps.safetensors");
     const auto net = sdeflow::mlp<double>::from_safetensors(file);
@@ -115,10 +119,10 @@ int main(int argc, char** argv) {
                 std::sqrt((z.row(1).array() - z.row(1).mean()).square().mean()));
 
     std::filesystem::create_directories(out_dir);
-    write_csv(out_dir / "two_moons_reverse_sde.csv", sde.samples);
-    write_csv(out_dir / "two_moons_pf_ode.csv", ode.samples);
-    std::printf("\nwrote %s and %s\n", (out_dir / "two_moons_reverse_sde.csv").string().c_str(),
-                (out_dir / "two_moons_pf_ode.csv").string().c_str());
+    cli::write_samples(out_dir / "two_moons_reverse_sde_samples", sde.samples);
+    cli::write_samples(out_dir / "two_moons_pf_ode_samples", ode.samples);
+    std::printf("\n");
+    cmd.wrote(out_dir, "two_moons_reverse_sde_samples and two_moons_pf_ode_samples (.csv and .npy)");
 
     // As a test (ctest runs this example): the learned model must be far better than N(0, I).
     const bool ok = mmd_sde < 0.1 * mmd_bad && mmd_ode < 0.1 * mmd_bad &&

@@ -11,6 +11,8 @@
 #include <sdeflow/mpi/mpi.hpp>
 #include <sdeflow/sdeflow.hpp>
 
+#include "cli.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,74 +23,6 @@ namespace {
 using X = Eigen::MatrixXd;
 namespace mpi = sdeflow::mpi;
 
-struct arguments {
-  std::uint64_t paths = 10'000'000;
-  std::uint64_t samples = 1'000'000;
-  std::size_t steps = 100;
-  unsigned threads = 1;
-  std::string out;
-};
-
-void usage(std::FILE* to) {
-  std::fputs(
-      "usage: mpirun -np P mpi_ensemble [--paths N] [--samples N] [--steps N] [--threads T] [--out PREFIX]\n"
-      "  --paths N     Ornstein-Uhlenbeck paths in the ensemble (default 10000000)\n"
-      "  --samples N   diffusion samples (DPM-Solver++(2M), 50 steps, exact 8-mode ring; default 1000000)\n"
-      "  --steps N     Euler-Maruyama steps of the ensemble over [0, 1] (default 100)\n"
-      "  --threads T   threads inside each rank (default 1)\n"
-      "  --out PREFIX  each rank writes its diffusion samples to PREFIX-rank<r>-of-<P>.npy\n"
-      "Prints the moments against their closed forms and the time of the slowest rank; exit 1 when a\n"
-      "moment is more than 5 standard errors from its closed form, 2 on bad arguments.\n",
-      to);
-}
-
-bool parse_count(const char* s, std::uint64_t& v) {
-  char* end = nullptr;
-  const double x = std::strtod(s, &end);  // accepts 1e7
-  if (end == s || *end != '\0' || !(x >= 1) || x > 4e9 || x != std::floor(x)) return false;
-  v = static_cast<std::uint64_t>(x);
-  return true;
-}
-
-/// Parses argv; returns 0 to go on, else the exit code (2 on bad arguments, 0 after --help).
-int parse(int argc, char** argv, arguments& a, bool speak) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (k == "--help" || k == "-h") {
-      if (speak) usage(stdout);
-      return -1;
-    }
-    if (i + 1 >= argc) {
-      if (speak) std::fprintf(stderr, "mpi_ensemble: %s needs a value (see --help)\n", k.c_str());
-      return 2;
-    }
-    const char* v = argv[++i];
-    std::uint64_t n = 0;
-    bool ok = true;
-    if (k == "--paths") {
-      ok = parse_count(v, a.paths);
-    } else if (k == "--samples") {
-      ok = parse_count(v, a.samples);
-    } else if (k == "--steps") {
-      ok = parse_count(v, n) && n <= 1'000'000;
-      a.steps = static_cast<std::size_t>(n);
-    } else if (k == "--threads") {
-      ok = parse_count(v, n) && n <= 256;
-      a.threads = static_cast<unsigned>(n);
-    } else if (k == "--out") {
-      a.out = v;
-    } else {
-      if (speak) std::fprintf(stderr, "mpi_ensemble: unknown argument '%s' (see --help)\n", k.c_str());
-      return 2;
-    }
-    if (!ok) {
-      if (speak) std::fprintf(stderr, "mpi_ensemble: %s = '%s' is not a valid count\n", k.c_str(), v);
-      return 2;
-    }
-  }
-  return 0;
-}
-
 double z(double got, double exact, double se) { return (got - exact) / se; }
 
 }  // namespace
@@ -97,8 +31,25 @@ int main(int argc, char** argv) {
   mpi::environment env(argc, argv);
   const mpi::communicator world;
   const bool root = world.rank() == 0;
-  arguments a;
-  if (const int code = parse(argc, argv, a, root); code != 0) return code < 0 ? 0 : code;
+  cli::command cmd("mpi_ensemble",
+                   "An Ornstein-Uhlenbeck ensemble and a diffusion sampler (DPM-Solver++(2M), 50 steps, exact 8-mode\n"
+                   "ring) split over MPI ranks and threads; run it as mpirun -np P mpi_ensemble [options].");
+  cmd.integer("--paths", "N", "Ornstein-Uhlenbeck paths in the ensemble", 10'000'000, 1, 4'000'000'000L)
+      .integer("--samples", "N", "diffusion samples", 1'000'000, 1, 4'000'000'000L)
+      .integer("--steps", "N", "Euler-Maruyama steps of the ensemble over [0, 1]", 100, 1, 1'000'000)
+      .integer("--threads", "T", "threads inside each rank", 1, 1, 256)
+      .text("--out", "PREFIX", "each rank writes its diffusion samples to PREFIX-rank<r>-of-<P>.npy", "")
+      .epilog("Prints the moments against their closed forms and the time of the slowest rank. Exit code 1 when a\n"
+              "moment is more than 5 standard errors from its closed form, 2 on a bad argument.");
+  if (const auto code = cmd.parse(argc, argv, root)) return *code;
+  const struct {
+    std::uint64_t paths, samples;
+    std::size_t steps;
+    unsigned threads;
+    std::string out;
+  } a{static_cast<std::uint64_t>(cmd.integer_value("--paths")), static_cast<std::uint64_t>(cmd.integer_value("--samples")),
+      static_cast<std::size_t>(cmd.integer_value("--steps")), static_cast<unsigned>(cmd.integer_value("--threads")),
+      cmd.text_value("--out")};
 
   const mpi::parallel par{.exec = {.threads = a.threads}};
   bool ok = true;

@@ -4,9 +4,16 @@
 // of a Gaussian ring, so every result can be checked against the truth (MMD^2 to the exact mixture).
 #include <sdeflow/sdeflow.hpp>
 
+#include "cli.hpp"
+
 #include <cstdio>
 
-int main() {
+int main(int argc, char** argv) {
+  cli::command cmd("sampler_tour",
+                   "The diffusion samplers in one file: a model of any parameterization, schedules, samplers, an observer,\n"
+                   "guidance and editing, on the exact noise predictor of a Gaussian ring (MMD^2 to the exact mixture).");
+  cmd.epilog("Takes no arguments; exit code 2 when given one.");
+  if (const auto code = cmd.parse(argc, argv)) return *code;
   using X = Eigen::MatrixXd;
   const auto ring = sdeflow::gaussian_mixture<>::ring(8, 4.0, 0.3);
   const sdeflow::vp_process vp;

@@ -8,3 +8,9 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target gmm_ring_demo
 mkdir -p demo-out
 ./build/release/examples/gmm_ring_demo demo-out
+# The pictures, when matplotlib is there (bash scripts/install-deps.sh --plot installs it).
+if /usr/bin/python3 -c "import matplotlib, numpy" 2>/dev/null; then
+  /usr/bin/python3 scripts/plot.py demo demo-out
+else
+  echo "demo: no figures (matplotlib is missing: bash scripts/install-deps.sh --plot, then /usr/bin/python3 scripts/plot.py demo demo-out)"
+fi
