@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install the Debian packages sdeflow's build, tests and benchmarks need, skipping those present.
-# Usage: scripts/install-deps.sh [--fuzz] [--bench] [--mpi]     (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--fuzz] [--bench] [--mpi] [--torch] [--plot] [--docs]   (as root, or with sudo)
 #   --fuzz  also clang's libFuzzer runtime (libclang-rt-14-dev), for -DSDEFLOW_BUILD_FUZZERS=ON
 #   --bench also the benchmark peers: Boost.Odeint (libboost-dev) and PyTorch (python3-torch)
 #   --mpi   also Open MPI (openmpi-bin, libopenmpi-dev), for the optional sdeflow::mpi component
+#   --torch also LibTorch (libtorch-dev), for the optional sdeflow::torch adapter
+#   --plot  also matplotlib and NumPy for /usr/bin/python3, for scripts/plot.py
+#   --docs  also Doxygen, for the API reference
 set -euo pipefail
 packages=(cmake make g++ clang pkgconf libeigen3-dev catch2 libbenchmark-dev)
 for flag in "$@"; do
@@ -13,7 +16,10 @@ for flag in "$@"; do
     # the timing peers (Boost.Odeint headers, PyTorch on CPU); never needed by the library or tests
     --bench) packages+=(libboost-dev python3-torch python3-numpy) ;;
     --mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
-    *) echo "install-deps: unknown option '$flag' (--fuzz, --bench, --mpi)" >&2; exit 2 ;;
+    --torch) packages+=(libtorch-dev) ;;
+    --plot) packages+=(python3-matplotlib python3-numpy) ;;
+    --docs) packages+=(doxygen) ;;
+    *) echo "install-deps: unknown option '$flag' (--fuzz, --bench, --mpi, --torch, --plot, --docs)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -16,7 +16,13 @@ The network is sdeflow::mlp's architecture (include/sdeflow/models/mlp.hpp): inp
     examples/data/two_moons_golden.safetensors  F64 inputs, outputs and input-Jacobian traces of the
                                                 network evaluated in float64 by PyTorch, plus held-out data
 
+    examples/data/two_moons_eps.pt              the same network as TorchScript (float32), for sdeflow's
+                                                optional LibTorch adapter (include/sdeflow/torch/torch.hpp):
+                                                forward(x: (n, 2), t: (n,)) -> eps: (n, 2)
+
 Run with Debian's interpreter (python3-torch): /usr/bin/python3 scripts/train_two_moons.py
+With --export-torchscript it trains nothing: it reads the committed two_moons_eps.safetensors and
+writes two_moons_eps.pt with exactly those weights.
 """
 import argparse
 import json
@@ -66,6 +72,46 @@ class EpsNet(torch.nn.Module):
         return h
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file as float32 torch tensors (F32 only: what write_safetensors wrote)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    data = blob[8 + n:]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise ValueError(f"{path}: tensor {name} is {info['dtype']}, expected F32")
+        b, e = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[b:e], dtype="<f4").reshape(info["shape"]).copy())
+    return out
+
+
+def export_torchscript(net, path):
+    """TorchScript of the network in float32; forward(x: (n, d), t: (n,))."""
+    scripted = torch.jit.script(net.float().eval())
+    scripted.save(path)
+
+
+def export_committed(out_dir):
+    """two_moons_eps.pt from the committed safetensors weights, bit for bit."""
+    w = read_safetensors(os.path.join(out_dir, "two_moons_eps.safetensors"))
+    depth = sum(1 for k in w if k.endswith(".weight")) - 1
+    hidden = w["layers.0.weight"].shape[0]
+    net = EpsNet(2, w["time_embedding.frequencies"].numpy(), hidden, depth)
+    with torch.no_grad():
+        net.frequencies.copy_(w["time_embedding.frequencies"])
+        for i, layer in enumerate(net.layers):
+            layer.weight.copy_(w[f"layers.{i}.weight"])
+            layer.bias.copy_(w[f"layers.{i}.bias"])
+    path = os.path.join(out_dir, "two_moons_eps.pt")
+    export_torchscript(net, path)
+    print(f"wrote {os.path.abspath(path)} (TorchScript of the committed weights)")
+
+
 def write_safetensors(path, tensors, metadata):
     """safetensors: u64 little-endian header length, JSON header, little-endian row-major data."""
     header, blobs, offset = {}, [], 0
@@ -93,7 +139,12 @@ def main():
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--export-torchscript", action="store_true",
+                    help="train nothing: write two_moons_eps.pt from the committed two_moons_eps.safetensors")
     args = ap.parse_args()
+    if args.export_torchscript:
+        export_committed(args.out)
+        return
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
@@ -157,6 +208,7 @@ def main():
               "eps_jacobian_trace": (np.array(traces), "F64"), "heldout": (heldout, "F64")}
     write_safetensors(os.path.join(args.out, "two_moons_golden.safetensors"), golden,
                       {"about": "x, t: inputs; eps: float64 PyTorch outputs; heldout: two-moons test data"})
+    export_torchscript(net, os.path.join(args.out, "two_moons_eps.pt"))
     print(f"wrote {args.out}: {sum(p.numel() for p in net.parameters())} parameters, "
           f"final loss {loss.item():.4f}, {time.time() - start:.0f} s")
 

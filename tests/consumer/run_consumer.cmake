@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Build tests/consumer/project against sdeflow, either after installing sdeflow to a prefix
-# (MODE=find_package) or by add_subdirectory on the source tree (MODE=add_subdirectory), then run it.
+# (MODE=find_package, then also through pkg-config) or on the source tree by add_subdirectory
+# (MODE=add_subdirectory) or FetchContent (MODE=fetchcontent), then run it.
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 function(run)
@@ -15,9 +16,9 @@ if(MODE STREQUAL "find_package")
   run("${CMAKE_COMMAND}" --install "${WORK_DIR}/sdeflow-build")
   run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/consumer/project" -B "${WORK_DIR}/build" -DCMAKE_CXX_COMPILER=${CXX}
       -DSDEFLOW_CONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
-else()
+else()  # add_subdirectory or fetchcontent
   run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/consumer/project" -B "${WORK_DIR}/build" -DCMAKE_CXX_COMPILER=${CXX}
-      -DSDEFLOW_CONSUMER_MODE=add_subdirectory -DSDEFLOW_SOURCE_DIR=${SOURCE_DIR})
+      -DSDEFLOW_CONSUMER_MODE=${MODE} -DSDEFLOW_SOURCE_DIR=${SOURCE_DIR})
 endif()
 run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
