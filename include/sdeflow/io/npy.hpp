@@ -29,6 +29,7 @@
 /// \endcode
 
 #include <sdeflow/core/error.hpp>
+#include <sdeflow/io/detail/read_file.hpp>
 
 #include <Eigen/Core>
 
@@ -340,18 +341,11 @@ template <npy_scalar S = double>
                                    std::filesystem::exists(path, ec) ? "not a regular file" : "no such file", ")"),
                    path);
   }
-  std::string bytes;
-  try {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw io_error(detail::message("read_npy: cannot open '", path, "' for reading"), path);
-    bytes.resize(static_cast<std::size_t>(in.tellg()));
-    in.seekg(0);
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!in) throw io_error(detail::message("read_npy: reading '", path, "' failed"), path);
-  } catch (const std::ios_base::failure& e) {
-    throw io_error(detail::message("read_npy: reading '", path, "' failed: ", e.what()), path);
-  }
-  return parse_npy<S>(bytes, detail::message("'", path, "'"));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(detail::message("read_npy: cannot open '", path, "' for reading"), path);
+  const std::vector<unsigned char> bytes = detail::read_to_end(in, path, "read_npy");
+  return parse_npy<S>(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                      detail::message("'", path, "'"));
 }
 
 /// Write the d x n batch x to `path` as an (n, d) array; an integer vector (a type that is a vector at

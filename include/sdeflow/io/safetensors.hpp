@@ -34,6 +34,7 @@
 
 #include <sdeflow/core/error.hpp>
 #include <sdeflow/io/detail/json.hpp>
+#include <sdeflow/io/detail/read_file.hpp>
 
 #include <Eigen/Core>
 
@@ -137,32 +138,7 @@ class safetensors {
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(detail::message("safetensors: cannot open '", path, "'"), path);
-    std::vector<unsigned char> bytes;
-    std::string failure;
-    try {
-      // Read to the end in large chunks; the size the file reports is only a capacity hint (procfs
-      // and pipes report 0 or a page).
-      in.seekg(0, std::ios::end);
-      const std::streamoff hint = in.tellg();
-      in.clear();
-      in.seekg(0, std::ios::beg);
-      in.clear();
-      if (hint > 0) bytes.reserve(static_cast<std::size_t>(hint));
-      constexpr std::size_t chunk = std::size_t{1} << 20;
-      for (;;) {
-        const std::size_t at = bytes.size();
-        bytes.resize(at + chunk);
-        in.read(reinterpret_cast<char*>(bytes.data() + at), static_cast<std::streamsize>(chunk));
-        bytes.resize(at + static_cast<std::size_t>(in.gcount()));
-        if (!in) break;
-      }
-      if (in.bad()) failure = "the stream reported an error";
-    } catch (const std::bad_alloc&) {
-      throw;
-    } catch (const std::exception& e) {  // libstdc++'s filebuf throws (either ABI's ios_failure) on a read error
-      failure = e.what();
-    }
-    if (!failure.empty()) throw io_error(detail::message("safetensors: reading '", path, "' failed: ", failure), path);
+    std::vector<unsigned char> bytes = detail::read_to_end(in, path, "safetensors");
     try {
       return parse(std::move(bytes), options);
     } catch (const format_error& e) {
